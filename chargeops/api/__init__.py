@@ -1,0 +1,1 @@
+"""The chargeops API: pydantic models that are the single source of truth for the CRDs."""

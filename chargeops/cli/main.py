@@ -1,0 +1,16 @@
+"""The ``chargeops`` command group; each subcommand lives in a module of its own beside this one."""
+
+import click
+
+from chargeops import __version__
+from chargeops.cli import crds, dev
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+@click.version_option(__version__, prog_name="chargeops")
+def cli() -> None:
+    """Pay-per-month EV charging, declared as Kubernetes resources."""
+
+
+cli.add_command(crds.crds)
+cli.add_command(dev.dev)

@@ -1,0 +1,56 @@
+"""Fixtures shared by all test layers: a real control plane for the tests that ask for one.
+
+``control_plane`` is one etcd + kube-apiserver per test session (per worker under pytest-xdist), with the
+generated CRDs from ``crds/`` applied. ``namespace`` is a fresh ``t-<random>`` namespace per test; there
+is no controller-manager to delete namespaces, so nothing is cleaned up and nothing is shared.
+``kubectl`` runs the real kubectl in that namespace as any of the static identities.
+
+A test that uses ``control_plane`` (directly or through ``namespace``/``kubectl``) is marked ``cluster``
+automatically, so ``-m "not cluster"`` runs without Go, etcd or kube-apiserver.
+"""
+
+import contextlib
+from collections.abc import Iterator
+
+import pytest
+
+from chargeops.devcluster import binaries, checkout, controlplane
+
+
+@pytest.hookimpl(tryfirst=True)  # before ``-m`` deselects, so the added mark counts
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    for item in items:
+        if "control_plane" in getattr(item, "fixturenames", ()):
+            item.add_marker(pytest.mark.cluster)
+
+
+@pytest.hookimpl(tryfirst=True)
+def pytest_runtestloop(session: pytest.Session) -> None:
+    """Build the binaries before the first test, so pytest-timeout never cuts a first-run compile."""
+    if session.config.option.collectonly:
+        return
+    if any("control_plane" in getattr(item, "fixturenames", ()) for item in session.items):
+        # Uncaptured, so a first-run compile shows its progress instead of minutes of silence.
+        capture = session.config.pluginmanager.get_plugin("capturemanager")
+        with capture.global_and_fixture_disabled() if capture else contextlib.nullcontext():
+            binaries.ensure_all()
+
+
+@pytest.fixture(scope="session")
+def control_plane() -> Iterator[controlplane.ControlPlane]:
+    """A running control plane with the repository's CRDs established; stopped after the session."""
+    with controlplane.ControlPlane.start() as plane:
+        plane.apply_crds(checkout.crds_dir())
+        yield plane
+
+
+@pytest.fixture
+def namespace(control_plane: controlplane.ControlPlane) -> str:
+    """A new, empty namespace (with its ``default`` ServiceAccount) for this test alone."""
+    return control_plane.create_namespace()
+
+
+@pytest.fixture
+def kubectl(control_plane: controlplane.ControlPlane, namespace: str) -> controlplane.NamespacedKubectl:
+    """The real kubectl in this test's namespace, as admin unless ``as_identity`` says otherwise."""
+    return controlplane.NamespacedKubectl(control_plane, namespace=namespace)
