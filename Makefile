@@ -8,7 +8,7 @@ BIN := $(VENV)/bin
 export CHARGEOPS_CACHE_DIR ?= $(HOME)/.cache/chargeops
 export GOFLAGS ?= -mod=mod
 
-.PHONY: help install binaries test test-unit test-integration check crds cluster clean
+.PHONY: help install binaries system-deps node-deps test test-unit test-integration check crds cluster clean
 
 help:  ## Show the targets.
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-18s %s\n", $$1, $$2}'
@@ -24,10 +24,33 @@ install: $(BIN)/.installed  ## Create .venv with chargeops and its development t
 binaries: install  ## Build (first run) or find (cached) etcd and kube-apiserver.
 	$(BIN)/chargeops dev build
 
-test: binaries  ## Run the whole test suite against a real control plane.
+# What pip cannot install: Debian's PostgreSQL server, which the store's tests start on loopback
+# (chargeops/devcluster/postgres.py). CI runs as root with no terminal; elsewhere sudo asks. Nothing is
+# fetched when a server is already installed.
+SUDO := $(if $(filter 0,$(shell id -u)),,sudo)
+
+system-deps:  ## Install Debian packages the tests need (PostgreSQL) unless already there.
+	@if ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1; then \
+	  echo "PostgreSQL found: $$(ls -d /usr/lib/postgresql/*/bin | tail -n 1)"; \
+	else \
+	  $(SUDO) apt-get update -qq && \
+	  $(SUDO) env DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends postgresql; \
+	fi
+
+# The independent charger (tests/independent_charger) is a Node script on ocpp-rpc; `npm ci` installs exactly
+# the committed package-lock.json, from npm's cache when it has the packages.
+NODE_CHARGER := tests/independent_charger
+
+$(NODE_CHARGER)/node_modules/.installed: $(NODE_CHARGER)/package.json $(NODE_CHARGER)/package-lock.json
+	cd $(NODE_CHARGER) && npm ci --no-audit --no-fund --prefer-offline
+	touch $@
+
+node-deps: $(NODE_CHARGER)/node_modules/.installed  ## Install the independent OCPP charger's npm packages.
+
+test: binaries system-deps node-deps  ## Run the whole test suite against a real control plane and PostgreSQL.
 	$(BIN)/pytest
 
-test-unit: install  ## Run the tests that need no cluster.
+test-unit: install system-deps  ## Run the tests that need no cluster.
 	$(BIN)/pytest tests/unit
 
 check: install  ## ruff, mypy (strict), import contracts, and crds/ up to date.

@@ -7,6 +7,10 @@ is no controller-manager to delete namespaces, so nothing is cleaned up and noth
 
 A test that uses ``control_plane`` (directly or through ``namespace``/``kubectl``) is marked ``cluster``
 automatically, so ``-m "not cluster"`` runs without Go, etcd or kube-apiserver.
+
+``postgres_server`` is one throwaway PostgreSQL per test session, started on first use;
+``postgres_database`` is a new, empty database on it for one test. Tests using them are marked
+``postgres``. Without PostgreSQL installed they fail with the command that installs it.
 """
 
 import contextlib
@@ -14,7 +18,7 @@ from collections.abc import Iterator
 
 import pytest
 
-from chargeops.devcluster import binaries, checkout, controlplane
+from chargeops.devcluster import binaries, checkout, controlplane, postgres
 
 
 @pytest.hookimpl(tryfirst=True)  # before ``-m`` deselects, so the added mark counts
@@ -22,6 +26,8 @@ def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
     for item in items:
         if "control_plane" in getattr(item, "fixturenames", ()):
             item.add_marker(pytest.mark.cluster)
+        if "postgres_server" in getattr(item, "fixturenames", ()):
+            item.add_marker(pytest.mark.postgres)
 
 
 @pytest.hookimpl(tryfirst=True)
@@ -54,3 +60,18 @@ def namespace(control_plane: controlplane.ControlPlane) -> str:
 def kubectl(control_plane: controlplane.ControlPlane, namespace: str) -> controlplane.NamespacedKubectl:
     """The real kubectl in this test's namespace, as admin unless ``as_identity`` says otherwise."""
     return controlplane.NamespacedKubectl(control_plane, namespace=namespace)
+
+
+@pytest.fixture(scope="session")
+def postgres_server() -> Iterator[postgres.PostgresServer]:
+    """A PostgreSQL server on loopback (Debian's package), stopped and removed after the session."""
+    with postgres.PostgresServer.start() as server:
+        yield server
+
+
+@pytest.fixture
+def postgres_database(postgres_server: postgres.PostgresServer) -> Iterator[str]:
+    """The ``postgresql+asyncpg://`` URL of a new, empty database for this test alone; dropped after it."""
+    url = postgres_server.create_database()
+    yield url
+    postgres_server.drop_database(url.rsplit("/", 1)[1])

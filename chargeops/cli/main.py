@@ -3,7 +3,7 @@
 import click
 
 from chargeops import __version__
-from chargeops.cli import crds, dev
+from chargeops.cli import crds, dev, gateway, simulate
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
@@ -14,3 +14,5 @@ def cli() -> None:
 
 cli.add_command(crds.crds)
 cli.add_command(dev.dev)
+cli.add_command(gateway.gateway)
+cli.add_command(simulate.simulate)

@@ -13,6 +13,8 @@ integration tests and for ``chargeops dev cluster``. The test fixtures in ``test
 - ``ports``, ``processes``, ``components``, ``readiness``: free ports, child processes that die with
   us, the etcd and kube-apiserver command lines, and waiting until they serve.
 - ``clients``: running ``kubectl`` as one of the identities.
+- ``postgres``: a throwaway PostgreSQL server (Debian's binaries, run as the ``postgres`` user) for the
+  gateway's store tests and benchmarks.
 - ``controlplane``: ``ControlPlane``, which puts the above together.
 
 We import the modules and call through them (``controlplane.ControlPlane.start()``), so this package

@@ -10,7 +10,10 @@ Each says what to do next, because whoever sees it is a developer at a terminal 
           ├── KubectlNotFoundError       no ``kubectl`` beside Python or on PATH
           ├── UnknownIdentityError       ``token_for("nobody")``
           ├── ControlPlaneStartError     etcd or kube-apiserver exited or never became ready
-          └── KubectlCommandError        a ``kubectl`` call with ``check=True`` failed
+          ├── KubectlCommandError        a ``kubectl`` call with ``check=True`` failed
+          ├── PostgresNotFoundError      no PostgreSQL server binaries (Debian's ``postgresql`` package)
+          ├── PostgresStartError         initdb or postgres failed, or the server never became ready
+          └── PostgresCommandError       a ``psql`` command (CREATE DATABASE, …) failed
 """
 
 from collections.abc import Sequence
@@ -89,3 +92,30 @@ class KubectlCommandError(DevClusterError):
         self.command = list(args)
         self.returncode = returncode
         self.stderr = stderr
+
+
+class PostgresNotFoundError(DevClusterError):
+    """PostgreSQL's server binaries (``initdb``, ``postgres``) are not installed; the message says how."""
+
+    reason = "PostgresNotFound"
+
+
+class PostgresStartError(DevClusterError):
+    """``initdb`` or ``postgres`` exited early or the server did not accept connections in time."""
+
+    reason = "PostgresStartFailed"
+
+    def __init__(self, message: str, *, log_tail: str) -> None:
+        super().__init__(message)
+        self.log_tail = log_tail
+
+
+class PostgresCommandError(DevClusterError):
+    """A ``psql`` command against the test server failed; the message carries its output."""
+
+    reason = "PostgresCommandFailed"
+
+    def __init__(self, message: str, *, sql: str, output: str) -> None:
+        super().__init__(message)
+        self.sql = sql
+        self.output = output

@@ -5,7 +5,7 @@ import inspect
 
 import pytest
 
-PUBLIC_PACKAGES = ["chargeops.api.v1alpha1", "chargeops.billing", "chargeops.crdgen"]
+PUBLIC_PACKAGES = ["chargeops.api.v1alpha1", "chargeops.billing", "chargeops.crdgen", "chargeops.ocpp_gateway.store"]
 
 
 @pytest.mark.parametrize("name", PUBLIC_PACKAGES)

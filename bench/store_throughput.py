@@ -1,0 +1,106 @@
+"""How many OCPP transactions per second the gateway's store records, on SQLite and on PostgreSQL.
+
+A benchmark, not a test: it prints numbers. Each "1.6 transaction" is StartTransaction, one MeterValues
+and StopTransaction (three store calls, three commits); each "2.0.1 transaction" is TransactionEvent
+Started, two Updated and Ended (four calls). ``--concurrency`` tasks share one Store, as the chargers
+of one gateway process do. PostgreSQL is a throwaway server from ``chargeops.devcluster.postgres``
+(fsync off, like the tests: this measures the store's code and round trips, not the disk).
+
+    .venv/bin/python bench/store_throughput.py --transactions 2000 --concurrency 1 50
+"""
+
+import argparse
+import asyncio
+import contextlib
+import tempfile
+import time
+from collections.abc import Iterator
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+from chargeops.devcluster import postgres
+from chargeops.ocpp_gateway.store import Store
+
+T0 = datetime(2025, 1, 1, tzinfo=UTC)
+
+
+async def ocpp16(store: Store, n: int) -> None:
+    cp_id, at = f"CP-{n % 500}", T0 + timedelta(seconds=n)
+    started = await store.start_transaction(cp_id, connector_id=1, id_tag="TAG", meter_start_wh=n, timestamp=at)
+    await store.add_meter_values(
+        cp_id, connector_id=1, transaction_id=str(started.transaction_id), readings=[(at + timedelta(minutes=1), n + 5)]
+    )
+    await store.stop_transaction(
+        cp_id,
+        started.transaction_id,
+        meter_stop_wh=n + 10,
+        timestamp=at + timedelta(minutes=2),
+        reason=None,
+        id_tag=None,
+    )
+
+
+async def ocpp201(store: Store, n: int) -> None:
+    cp_id, at = f"CP-{n % 500}", T0 + timedelta(seconds=n)
+    for seq_no, kind in enumerate(("Started", "Updated", "Updated", "Ended")):
+        await store.record_transaction_event(
+            cp_id,
+            event_type=kind,  # type: ignore[arg-type]
+            transaction_id=f"tx-{n}",
+            seq_no=seq_no,
+            timestamp=at + timedelta(minutes=seq_no),
+            connector_id=1,
+            id_tag="TAG",
+            meter_wh=n + seq_no * 10,
+            offline=False,
+            stopped_reason="Local" if kind == "Ended" else None,
+            raw={"seqNo": seq_no},
+        )
+
+
+async def run(url: str, workload: str, *, transactions: int, concurrency: int) -> float:
+    """Transactions per second for one workload on a fresh store at ``url``."""
+    work = ocpp16 if workload == "1.6" else ocpp201
+    async with await Store.open(url) as store:
+        numbers = iter(range(transactions))
+
+        async def worker() -> None:
+            for n in numbers:
+                await work(store, n)
+
+        started = time.perf_counter()
+        await asyncio.gather(*(worker() for _ in range(concurrency)))
+        return transactions / (time.perf_counter() - started)
+
+
+@contextlib.contextmanager
+def databases(backend: str) -> Iterator[postgres.PostgresServer | Path]:
+    if backend == "postgresql":
+        with postgres.PostgresServer.start() as server:
+            yield server
+    else:
+        with tempfile.TemporaryDirectory(prefix="store-bench-") as folder:
+            yield Path(folder)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--transactions", type=int, default=2000)
+    parser.add_argument("--concurrency", type=int, nargs="+", default=[1, 50])
+    parser.add_argument("--backends", nargs="+", default=["sqlite", "postgresql"])
+    args = parser.parse_args()
+    print(f"{'backend':<11} {'workload':<9} {'concurrency':>11} {'transactions/s':>15} {'store calls/s':>14}")
+    for backend in args.backends:
+        with databases(backend) as where:
+            for workload, calls in (("1.6", 3), ("2.0.1", 4)):
+                for concurrency in args.concurrency:
+                    if isinstance(where, postgres.PostgresServer):
+                        url = where.create_database()
+                    else:
+                        url = f"sqlite+aiosqlite:///{where / f'{workload}-{concurrency}.db'}"
+                    rate = asyncio.run(run(url, workload, transactions=args.transactions, concurrency=concurrency))
+                    print(f"{backend:<11} {workload:<9} {concurrency:>11} {rate:>15.0f} {rate * calls:>14.0f}")
+
+
+if __name__ == "__main__":
+    main()

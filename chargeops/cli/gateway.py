@@ -1,0 +1,95 @@
+"""``chargeops gateway``: run the OCPP gateway until interrupted."""
+
+import asyncio
+import logging
+import os
+import signal
+from pathlib import Path
+
+import click
+
+from chargeops.ocpp_gateway.app import Gateway
+from chargeops.ocpp_gateway.settings import DEFAULT_DATABASE_URL, GatewaySettings
+
+TOKEN_ENV = "CHARGEOPS_GATEWAY_TOKEN"  # noqa: S105 - the name of a variable, not a secret
+
+
+def _split(address: str, *, default_port: int) -> tuple[str, int]:
+    host, _, port = address.rpartition(":")
+    return (host or "0.0.0.0", int(port)) if port else (address, default_port)  # noqa: S104
+
+
+@click.command()
+@click.option("--listen", default="0.0.0.0:9000", show_default=True, help="HOST:PORT for chargers (OCPP-J websockets).")
+@click.option("--control-listen", default="127.0.0.1:9001", show_default=True, help="HOST:PORT for the control API.")
+@click.option(
+    "--database-url",
+    default=DEFAULT_DATABASE_URL,
+    show_default=True,
+    help="SQLAlchemy URL of the session store: sqlite+aiosqlite:///FILE or postgresql+asyncpg://…",
+)
+@click.option(
+    "--token-file",
+    type=click.Path(exists=True, dir_okay=False, path_type=Path),
+    help=f"File holding the control API bearer token (else ${TOKEN_ENV}).",
+)
+@click.option(
+    "--tls-cert",
+    type=click.Path(exists=True, dir_okay=False, path_type=Path),
+    help="PEM certificate chain: chargers connect with wss:// (security profile 2).",
+)
+@click.option("--tls-key", type=click.Path(exists=True, dir_okay=False, path_type=Path), help="PEM private key.")
+@click.option(
+    "--dev-accept-unknown",
+    is_flag=True,
+    help="DEVELOPMENT ONLY: admit unknown charge point ids without a password, in free mode.",
+)
+@click.option("--response-timeout", default=30.0, show_default=True, help="Seconds to wait for a charger's answer.")
+@click.option("--log-level", default="INFO", show_default=True)
+def gateway(  # noqa: PLR0917 - click passes one argument per option
+    listen: str,
+    control_listen: str,
+    database_url: str,
+    token_file: Path | None,
+    tls_cert: Path | None,
+    tls_key: Path | None,
+    dev_accept_unknown: bool,
+    response_timeout: float,
+    log_level: str,
+) -> None:
+    """Run the OCPP gateway chargers connect to."""
+    logging.basicConfig(level=log_level.upper(), format="%(asctime)s %(levelname)s %(name)s %(message)s")
+    token = token_file.read_text().strip() if token_file else os.environ.get(TOKEN_ENV, "")
+    if not token:
+        raise click.UsageError(f"give the control API token with --token-file or ${TOKEN_ENV}")
+    ocpp_host, ocpp_port = _split(listen, default_port=9000)
+    control_host, control_port = _split(control_listen, default_port=9001)
+    settings = GatewaySettings(
+        ocpp_host=ocpp_host,
+        ocpp_port=ocpp_port,
+        control_host=control_host,
+        control_port=control_port,
+        database_url=database_url,
+        api_token=token,
+        tls_cert=tls_cert,
+        tls_key=tls_key,
+        dev_accept_unknown=dev_accept_unknown,
+        response_timeout_s=response_timeout,
+    )
+    if dev_accept_unknown:
+        logging.getLogger("chargeops.gateway").warning(
+            "DEVELOPMENT SWITCH ON: unknown chargers are admitted without a password. Never use this in production."
+        )
+    asyncio.run(_run(settings))
+
+
+async def _run(settings: GatewaySettings) -> None:
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for signum in (signal.SIGINT, signal.SIGTERM):
+        loop.add_signal_handler(signum, stop.set)
+    gateway = await Gateway.open(settings)
+    await gateway.start()
+    click.echo(f"Gateway ready: chargers on port {gateway.ocpp_port}, control API on port {gateway.control_port}.")
+    await stop.wait()
+    await gateway.stop()

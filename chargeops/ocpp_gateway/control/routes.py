@@ -1,0 +1,194 @@
+"""HTTP handlers of the control API (aiohttp). Bodies and answers are the models of
+``chargeops.api.gateway``; errors are ``{"reason": …, "message": …}`` with a fitting status."""
+
+import hmac
+from collections.abc import Awaitable, Callable, Sequence
+from datetime import datetime
+from typing import Any, Protocol
+
+from aiohttp import web
+from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
+from pydantic import BaseModel, ValidationError
+
+from chargeops.api.gateway import DesiredState, MeterReading, ObservedState, Session, SessionPage, StoredDesiredState
+from chargeops.ocpp_gateway import metrics
+from chargeops.ocpp_gateway.control import commands, openapi
+from chargeops.ocpp_gateway.errors import ChargerNotConnectedError, ChargerRefusedError, ChargerTimeoutError
+
+Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
+MAX_PAGE = 1000
+
+
+class Backend(Protocol):
+    """What the routes need from the gateway."""
+
+    async def put_desired(self, cp_id: str, desired: DesiredState) -> StoredDesiredState: ...
+    async def get_desired(self, cp_id: str) -> StoredDesiredState | None: ...
+    async def delete_charger(self, cp_id: str) -> bool: ...
+    async def observed(self, cp_id: str) -> ObservedState: ...
+    async def all_observed(self) -> list[ObservedState]: ...
+    async def sessions(self, **query: Any) -> SessionPage: ...
+    async def session(self, session_id: str) -> Session | None: ...
+    async def readings(self, session_id: str) -> list[MeterReading]: ...
+    async def command(self, cp_id: str, name: str, command: commands.Command) -> dict[str, Any]: ...
+    async def ready(self) -> bool: ...
+
+
+def application(backend: Backend, *, token: str) -> web.Application:
+    """The control API as an aiohttp application."""
+    app = web.Application(middlewares=[_bearer_auth(token)], client_max_size=4 * 1024 * 1024)
+    routes = _Routes(backend)
+    app.router.add_get("/healthz", routes.healthz)
+    app.router.add_get("/readyz", routes.readyz)
+    app.router.add_get("/metrics", routes.metrics)
+    app.router.add_get("/openapi.json", routes.openapi_document)
+    app.router.add_get("/v1/chargers", routes.list_chargers)
+    app.router.add_put("/v1/chargers/{cp_id}/desired", routes.put_desired)
+    app.router.add_get("/v1/chargers/{cp_id}/desired", routes.get_desired)
+    app.router.add_get("/v1/chargers/{cp_id}/observed", routes.get_observed)
+    app.router.add_delete("/v1/chargers/{cp_id}", routes.delete_charger)
+    app.router.add_post("/v1/chargers/{cp_id}/commands/{command}", routes.run_command)
+    app.router.add_get("/v1/sessions", routes.list_sessions)
+    app.router.add_get("/v1/sessions/{session_id}", routes.get_session)
+    app.router.add_get("/v1/sessions/{session_id}/readings", routes.get_readings)
+    return app
+
+
+def problem(status: int, reason: str, message: str) -> web.Response:
+    """An error answer."""
+    return web.json_response({"reason": reason, "message": message}, status=status)
+
+
+def _model_response(model: BaseModel | Sequence[BaseModel], status: int = 200) -> web.Response:
+    if not isinstance(model, BaseModel):
+        body = "[" + ",".join(item.model_dump_json(by_alias=True) for item in model) + "]"
+    else:
+        body = model.model_dump_json(by_alias=True)
+    return web.Response(text=body, status=status, content_type="application/json")
+
+
+def _bearer_auth(token: str) -> Any:
+    expected = f"Bearer {token}".encode()
+
+    @web.middleware
+    async def middleware(request: web.Request, handler: Handler) -> web.StreamResponse:
+        if request.path.startswith("/v1/"):
+            given = request.headers.get("Authorization", "").encode()
+            if not hmac.compare_digest(given, expected):
+                response = problem(401, "Unauthorized", "Send Authorization: Bearer <token> (the gateway's API token).")
+                response.headers["WWW-Authenticate"] = 'Bearer realm="chargeops-gateway"'
+                return response
+        return await handler(request)
+
+    return middleware
+
+
+class _Routes:
+    def __init__(self, backend: Backend) -> None:
+        self.backend = backend
+
+    async def healthz(self, request: web.Request) -> web.Response:
+        return web.Response(text="ok\n")
+
+    async def readyz(self, request: web.Request) -> web.Response:
+        if await self.backend.ready():
+            return web.Response(text="ok\n")
+        return problem(503, "NotReady", "The session store is not reachable.")
+
+    async def metrics(self, request: web.Request) -> web.Response:
+        return web.Response(body=generate_latest(metrics.REGISTRY), headers={"Content-Type": CONTENT_TYPE_LATEST})
+
+    async def openapi_document(self, request: web.Request) -> web.Response:
+        return web.json_response(openapi.document())
+
+    async def list_chargers(self, request: web.Request) -> web.Response:
+        return _model_response(list(await self.backend.all_observed()))
+
+    async def put_desired(self, request: web.Request) -> web.Response:
+        try:
+            desired = DesiredState.model_validate_json(await request.read())
+        except ValidationError as error:
+            return problem(422, "InvalidDesiredState", _validation_message(error))
+        return _model_response(await self.backend.put_desired(request.match_info["cp_id"], desired))
+
+    async def get_desired(self, request: web.Request) -> web.Response:
+        stored = await self.backend.get_desired(request.match_info["cp_id"])
+        if stored is None:
+            return problem(404, "ChargerNotFound", f"No desired state for charge point {request.match_info['cp_id']}.")
+        return _model_response(stored)
+
+    async def get_observed(self, request: web.Request) -> web.Response:
+        return _model_response(await self.backend.observed(request.match_info["cp_id"]))
+
+    async def delete_charger(self, request: web.Request) -> web.Response:
+        if not await self.backend.delete_charger(request.match_info["cp_id"]):
+            return problem(404, "ChargerNotFound", f"Charge point {request.match_info['cp_id']} is not known.")
+        return web.Response(status=204)
+
+    async def run_command(self, request: web.Request) -> web.Response:
+        name = request.match_info["command"]
+        if name not in commands.COMMANDS:
+            return problem(404, "UnknownCommand", f"No command {name}; known: {', '.join(commands.COMMANDS)}.")
+        model, _ = commands.COMMANDS[name]
+        try:
+            command = model.model_validate_json(await request.read() or b"{}")
+        except ValidationError as error:
+            return problem(422, "InvalidCommand", _validation_message(error))
+        try:
+            answer = await self.backend.command(request.match_info["cp_id"], name, command)
+        except ChargerNotConnectedError as error:
+            return problem(409, error.reason, str(error))
+        except ChargerTimeoutError as error:
+            return problem(504, error.reason, str(error))
+        except ChargerRefusedError as error:
+            return problem(502, error.reason, str(error))
+        return web.json_response(answer)
+
+    async def list_sessions(self, request: web.Request) -> web.Response:
+        query = request.query
+        try:
+            limit = int(query.get("limit", "100"))
+            started_from = _time(query.get("startedFrom"))
+            started_to = _time(query.get("startedTo"))
+        except ValueError as error:
+            return problem(400, "InvalidQuery", str(error))
+        if not 1 <= limit <= MAX_PAGE:
+            return problem(400, "InvalidQuery", f"limit must be between 1 and {MAX_PAGE}")
+        try:
+            page = await self.backend.sessions(
+                charge_point_id=query.get("chargePointId"),
+                id_tag=query.get("idTag"),
+                started_from=started_from,
+                started_to=started_to,
+                cursor=query.get("cursor"),
+                limit=limit,
+            )
+        except ValueError as error:
+            return problem(400, "InvalidQuery", str(error))
+        return _model_response(page)
+
+    async def get_session(self, request: web.Request) -> web.Response:
+        found = await self.backend.session(request.match_info["session_id"])
+        if found is None:
+            return problem(404, "SessionNotFound", f"No session {request.match_info['session_id']}.")
+        return _model_response(found)
+
+    async def get_readings(self, request: web.Request) -> web.Response:
+        return _model_response(await self.backend.readings(request.match_info["session_id"]))
+
+
+def _time(value: str | None) -> datetime | None:
+    if value is None:
+        return None
+    parsed = datetime.fromisoformat(value)
+    if parsed.tzinfo is None:
+        raise ValueError(f"time {value!r} needs a zone, e.g. 2026-10-01T00:00:00Z")
+    return parsed
+
+
+def _validation_message(error: ValidationError) -> str:
+    parts = []
+    for item in error.errors():
+        where = ".".join(str(p) for p in item["loc"]) or "body"
+        parts.append(f"{where}: {item['msg']}")
+    return "; ".join(parts)

@@ -1,0 +1,102 @@
+"""Run convergence for one connected charger: once at a time, again when asked meanwhile, retried.
+
+A ``ConvergenceRunner`` lives as long as the charger's connection. ``request()`` is cheap and safe to call
+any number of times (on connect, on boot, on a desired-state change, from the drift timer): at most one
+convergence runs, and one more follows if anything asked during it. A failure is recorded in the
+observed state and retried with backoff while the charger stays connected; a charger that disconnects
+is converged again when it returns (DESIGN.md invariant 6).
+"""
+
+import asyncio
+import contextlib
+from typing import Any
+
+from chargeops.api.v1alpha1 import OcppVersion
+from chargeops.ocpp_gateway import metrics
+from chargeops.ocpp_gateway.context import ChargerContext
+from chargeops.ocpp_gateway.convergence import converge, dialects
+from chargeops.ocpp_gateway.errors import GatewayError
+
+# OCPP 1.6 §4.2: a charger sends BootNotification first after connecting; configuring it before then
+# races its own start-up. Chargers that reconnect without booting are converged after this wait.
+BOOT_WAIT_S = 5.0
+RETRY_BACKOFF_S = (5.0, 15.0, 60.0, 300.0)
+
+
+class ConvergenceRunner:
+    """Single-flight convergence of one charger."""
+
+    def __init__(
+        self, session: Any, ctx: ChargerContext, *, boot_wait_s: float = BOOT_WAIT_S, drift_interval_s: float = 600.0
+    ) -> None:
+        self.ctx = ctx
+        self.dialect: dialects.Dialect = (
+            dialects.V16(session) if ctx.ocpp_version is OcppVersion.V16 else dialects.V201(session)
+        )
+        self.boot_wait_s = boot_wait_s
+        self.drift_interval_s = drift_interval_s
+        self._wanted = asyncio.Event()
+        self._task: asyncio.Task[None] | None = None
+        self.converged = asyncio.Event()
+        self.failures = 0
+        metrics.CONVERGENCES.labels("converged").inc()
+
+    def start(self) -> None:
+        """Begin: converge once after boot (or the boot wait), then whenever asked or on the drift timer."""
+        self._wanted.set()
+        self._task = asyncio.create_task(self._loop(), name=f"converge:{self.ctx.charge_point_id}")
+
+    def request(self) -> None:
+        """Ask for a convergence; coalesces with one already pending."""
+        self.converged.clear()
+        self._wanted.set()
+
+    async def stop(self) -> None:
+        """Cancel (on disconnect); the next connection starts afresh."""
+        if self._task is not None:
+            self._task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._task
+
+    async def _loop(self) -> None:
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(self.ctx.booted.wait(), self.boot_wait_s)
+        while True:
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(self._wanted.wait(), self._next_wait())
+            self._wanted.clear()
+            await self._once()
+
+    def _next_wait(self) -> float:
+        if self.failures:
+            return RETRY_BACKOFF_S[min(self.failures, len(RETRY_BACKOFF_S)) - 1]
+        return self.drift_interval_s
+
+    async def _once(self) -> None:
+        ctx = self.ctx
+        desired = await ctx.store.get_desired(ctx.charge_point_id)
+        ctx.set_desired(desired)
+        if desired is None:
+            self.converged.set()
+            return  # development switch: an unknown charger is left as it is
+        observed = await ctx.store.get_observed(ctx.charge_point_id)
+        try:
+            outcome = await converge.converge(self.dialect, desired, observed, now=ctx.now())
+        except GatewayError as error:
+            self.failures += 1
+            metrics.CONVERGENCES.labels("failed").inc()
+            ctx.logger.warning("Convergence failed (attempt %s): %s", self.failures, error)
+            await ctx.store.update_observed(
+                ctx.charge_point_id, {"last_error": str(error), "last_error_at": ctx.now()}, now=ctx.now()
+            )
+            return
+        self.failures = 0
+        metrics.CONVERGENCES.labels("converged").inc()
+        await ctx.store.update_observed(
+            ctx.charge_point_id, outcome.changes, replace=converge.REPLACED_FIELDS, now=ctx.now()
+        )
+        if outcome.drift:
+            ctx.logger.warning("Drift repaired: %s.", ", ".join(outcome.drift))
+        ctx.logger.info("Converged to revision %s.", desired.desired.revision)
+        if not self._wanted.is_set():
+            self.converged.set()

@@ -1,0 +1,41 @@
+"""Prometheus metrics of the gateway, served on the control API's ``/metrics``.
+
+Names follow Prometheus conventions (``_total`` counters, ``_seconds`` histograms) under ``chargeops_gateway_``.
+Labels are bounded: OCPP action names and result codes, never charger ids.
+"""
+
+from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram
+
+REGISTRY = CollectorRegistry(auto_describe=True)
+
+CONNECTIONS = Gauge(
+    "chargeops_gateway_connections", "Chargers connected to this gateway process.", ["ocpp_version"], registry=REGISTRY
+)
+CONNECTIONS_REFUSED = Counter(
+    "chargeops_gateway_connections_refused_total",
+    "Websocket upgrades refused, by reason.",
+    ["reason"],
+    registry=REGISTRY,
+)
+MESSAGES = Counter(
+    "chargeops_gateway_messages_total",
+    "Calls from chargers handled, by action and result.",
+    ["action", "result"],
+    registry=REGISTRY,
+)
+CALL_LATENCY = Histogram(
+    "chargeops_gateway_call_duration_seconds",
+    "Time from receiving a charger's call to sending the answer.",
+    ["action"],
+    buckets=(0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5),
+    registry=REGISTRY,
+)
+CALL_ERRORS_SENT = Counter(
+    "chargeops_gateway_call_errors_sent_total",
+    "CALLERRORs sent to chargers, by error code.",
+    ["code"],
+    registry=REGISTRY,
+)
+CONVERGENCES = Counter(
+    "chargeops_gateway_convergences_total", "Convergence runs, by result.", ["result"], registry=REGISTRY
+)

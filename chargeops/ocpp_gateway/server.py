@@ -1,0 +1,204 @@
+"""The websocket side: who may connect, in which protocol, and the life of one connection.
+
+``Gateway`` (``app.py``) serves ``ChargerServer.handshake`` as websockets' ``process_request`` and
+``ChargerServer.serve_connection`` as the connection handler. The handshake refuses, with a reason in the
+response body and a log line: a path that is not ``/ocpp/{id}``, no supported subprotocol, an unknown
+id, a missing or wrong password (401), and security profile 2 over plain TCP.
+"""
+
+import asyncio
+import contextlib
+import http
+import logging
+from collections.abc import Sequence
+from typing import Any
+
+from websockets.asyncio.server import ServerConnection
+from websockets.datastructures import Headers
+from websockets.exceptions import ConnectionClosed
+from websockets.http11 import Request, Response
+from websockets.typing import Subprotocol
+
+from chargeops.api.gateway import StoredDesiredState
+from chargeops.api.v1alpha1 import OcppVersion
+from chargeops.ocpp_gateway import auth, metrics, seams
+from chargeops.ocpp_gateway.context import ChargerContext, Clock, charger_logger
+from chargeops.ocpp_gateway.convergence.runner import ConvergenceRunner
+from chargeops.ocpp_gateway.registry import REPLACED_CLOSE_CODE, REPLACED_REASON, LiveCharger, Registry
+from chargeops.ocpp_gateway.session import SESSION_CLASSES
+from chargeops.ocpp_gateway.settings import GatewaySettings
+
+_SUBPROTOCOL = {OcppVersion.V16: Subprotocol("ocpp1.6"), OcppVersion.V201: Subprotocol("ocpp2.0.1")}
+SUBPROTOCOLS = list(_SUBPROTOCOL.values())
+
+log = logging.getLogger(__name__)
+
+
+class ChargerServer:
+    """Handshake checks and connection handling for chargers."""
+
+    def __init__(self, settings: GatewaySettings, store: seams.Store, registry: Registry, clock: Clock) -> None:
+        self.settings = settings
+        self.store = store
+        self.registry = registry
+        self.clock = clock
+        # Between the handshake and the handler: what the handshake decided about each connection.
+        self._admitted: dict[ServerConnection, tuple[str, OcppVersion, StoredDesiredState | None]] = {}
+
+    async def handshake(self, connection: ServerConnection, request: Request) -> Response | None:
+        """websockets' ``process_request``: admit the connection, or answer why not."""
+        cp_id = auth.charge_point_id(request.path)
+        if cp_id is None:
+            return _refuse(
+                connection,
+                http.HTTPStatus.NOT_FOUND,
+                "BadPath",
+                "Connect to /ocpp/{chargePointId}; the id is 1-48 characters of A-Z a-z 0-9 *_=+|@.-",
+            )
+        offered = _offered_subprotocols(request.headers)
+        desired = await self.store.get_desired(cp_id)
+        version = _choose_version(offered, desired)
+        if version is None:
+            return _refuse(
+                connection,
+                http.HTTPStatus.BAD_REQUEST,
+                "NoSubprotocol",
+                f"Charge point {cp_id}: offer subprotocol ocpp1.6 or ocpp2.0.1 "
+                f"(Sec-WebSocket-Protocol); offered: {', '.join(offered) or 'none'}",
+            )
+        refusal = await self._authenticate(connection, request, cp_id, desired)
+        if refusal is not None:
+            return refusal
+        self._admitted[connection] = (cp_id, version, desired)
+        return None
+
+    def select_subprotocol(self, connection: ServerConnection, offered: Sequence[Subprotocol]) -> Subprotocol | None:
+        """websockets' ``select_subprotocol``: the version the handshake chose."""
+        admitted = self._admitted.get(connection)
+        return _SUBPROTOCOL[admitted[1]] if admitted else None
+
+    async def _authenticate(  # noqa: PLR0911 - one early answer per reason a charger is refused
+        self, connection: ServerConnection, request: Request, cp_id: str, desired: StoredDesiredState | None
+    ) -> Response | None:
+        if desired is None:
+            if self.settings.dev_accept_unknown:
+                log.warning(
+                    "[%s] DEVELOPMENT SWITCH: unknown charger admitted without a password, charging free.", cp_id
+                )
+                return None
+            return _refuse(
+                connection,
+                http.HTTPStatus.UNAUTHORIZED,
+                "UnknownCharger",
+                f"Charge point {cp_id} is not known to this gateway.",
+            )
+        profile = desired.desired.security_profile
+        if profile == 0:
+            if self.settings.dev_accept_unknown:
+                return None
+            return _refuse(
+                connection,
+                http.HTTPStatus.UNAUTHORIZED,
+                "ProfileNotAllowed",
+                f"Charge point {cp_id} has security profile 0, allowed only with the development switch.",
+            )
+        if profile == 2 and not self.settings.tls:
+            return _refuse(
+                connection,
+                http.HTTPStatus.FORBIDDEN,
+                "TlsRequired",
+                f"Charge point {cp_id} uses security profile 2: connect over wss:// (TLS).",
+            )
+        credentials = auth.basic_credentials(request.headers.get("Authorization"))
+        if credentials is None or credentials.username != cp_id:
+            return _refuse(
+                connection,
+                http.HTTPStatus.UNAUTHORIZED,
+                "NoCredentials",
+                f"Charge point {cp_id}: send HTTP Basic credentials with the charge point id as user.",
+            )
+        if not await self.store.verify_password(cp_id, credentials.password):
+            return _refuse(
+                connection, http.HTTPStatus.UNAUTHORIZED, "WrongPassword", f"Charge point {cp_id}: wrong password."
+            )
+        return None
+
+    async def serve_connection(self, connection: ServerConnection) -> None:
+        """websockets' handler: run one charger's session until the connection ends."""
+        cp_id, version, desired = self._admitted.pop(connection)
+        ctx = ChargerContext(
+            charge_point_id=cp_id,
+            ocpp_version=version,
+            store=self.store,
+            clock=self.clock,
+            logger=charger_logger(cp_id),
+            dev_mode=self.settings.dev_accept_unknown,
+        )
+        ctx.set_desired(desired)
+        session = SESSION_CLASSES[version](ctx, connection, response_timeout_s=self.settings.response_timeout_s)
+        runner = ConvergenceRunner(
+            session, ctx, boot_wait_s=self.settings.boot_wait_s, drift_interval_s=self.settings.drift_interval_s
+        )
+        live = LiveCharger(connection=connection, session=session, ctx=ctx, runner=runner)
+        previous = self.registry.attach(live)
+        if previous is not None:
+            ctx.logger.info("New connection replaces the previous one.")
+            await previous.connection.close(REPLACED_CLOSE_CODE, REPLACED_REASON)
+        now = ctx.now()
+        ctx.last_seen = now
+        await self.store.update_observed(
+            cp_id,
+            {"connected": True, "connected_since": now, "last_seen": now, "ocpp_version": version.value},
+            now=now,
+        )
+        metrics.CONNECTIONS.labels(version.value).inc()
+        ctx.logger.info("Connected (OCPP %s).", version.value)
+        runner.start()
+        try:
+            await self._receive(live)
+        finally:
+            metrics.CONNECTIONS.labels(version.value).dec()
+            await runner.stop()
+            await self._disconnected(live)
+
+    async def _receive(self, live: LiveCharger) -> None:
+        with contextlib.suppress(ConnectionClosed):
+            async for raw in live.connection:
+                live.ctx.last_seen = live.ctx.now()
+                await live.session.route_message(raw)
+
+    async def _disconnected(self, live: LiveCharger) -> None:
+        current = self.registry.detach(live)
+        changes: dict[str, Any] = {"last_seen": live.ctx.last_seen}
+        if current:
+            changes["connected"] = False
+        with contextlib.suppress(Exception):
+            # The store may be the reason the connection ended; a disconnect must still finish cleanly.
+            await asyncio.shield(self.store.update_observed(live.ctx.charge_point_id, changes, now=live.ctx.now()))
+        close = live.connection.close_code
+        live.ctx.logger.info("Disconnected (close code %s).", close)
+
+
+def _offered_subprotocols(headers: Headers) -> list[str]:
+    offered = []
+    for value in headers.get_all("Sec-WebSocket-Protocol"):
+        offered += [item.strip() for item in value.split(",") if item.strip()]
+    return offered
+
+
+def _choose_version(offered: Sequence[str], desired: StoredDesiredState | None) -> OcppVersion | None:
+    """The desired version if offered; without a desired state, the newest offered."""
+    candidates = [version for version, name in _SUBPROTOCOL.items() if name in offered]
+    if desired is not None:
+        wanted = desired.desired.ocpp_version
+        return wanted if wanted in candidates else None
+    return candidates[-1] if candidates else None
+
+
+def _refuse(connection: ServerConnection, status: http.HTTPStatus, reason: str, message: str) -> Response:
+    log.warning("Connection refused (%s): %s", reason, message)
+    metrics.CONNECTIONS_REFUSED.labels(reason).inc()
+    response = connection.respond(status, message + "\n")
+    if status is http.HTTPStatus.UNAUTHORIZED:
+        response.headers["WWW-Authenticate"] = 'Basic realm="chargeops", charset="UTF-8"'
+    return response

@@ -1,0 +1,226 @@
+"""One engine for the store, and the two ways the store runs a query function: ``read`` and ``write``.
+
+``Store.open`` makes one ``Database``. The query modules (``desired``, ``transactions``, …) are plain
+synchronous functions ``fn(db, conn, …)`` over a SQLAlchemy ``Connection``; ``read``/``write`` run one
+of them inside one transaction and return its result to the event loop. What differs between the two
+supported databases is settled here, so the query modules stay dialect-free:
+
+- **SQLite** (``sqlite+aiosqlite:///path.db``, the gateway's default, or ``sqlite:///path.db``): runs on
+  Python's ``sqlite3`` in one worker thread, one thread hand-off per store call. The URL may name the
+  aiosqlite driver, as async SQLAlchemy URLs do, but aiosqlite itself is not used: it hands every
+  cursor operation to its thread, about ten hand-offs per call, which made the store two to three times
+  slower in ``bench/store_throughput.py``. One thread also serializes the
+  writes, as SQLite allows only one writer. WAL journal, so another process's readers never wait;
+  ``synchronous=NORMAL``, so a commit survives the gateway being killed (a power cut may lose the last
+  ones); foreign keys on. Writes take ``BEGIN IMMEDIATE``, so a second process waits for the write
+  lock up front instead of failing half-way ("database is locked").
+- **PostgreSQL** (``postgresql+asyncpg://…``, several gateway replicas): the async engine runs the same
+  function through ``run_sync``; READ COMMITTED, and the query modules lock rows (``FOR UPDATE``) or
+  rely on unique keys where two replicas may race.
+
+Driver errors become ``StoreUnavailableError`` here, at the seam, with the cause chained.
+"""
+
+import asyncio
+import concurrent.futures
+import contextlib
+import dataclasses
+import datetime
+import decimal
+import enum
+import functools
+import json
+from collections.abc import Callable, Iterator, Mapping
+from typing import Any, Concatenate, ParamSpec, TypeVar
+
+from sqlalchemy import Connection, Engine, Select, create_engine, event, exc
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.engine import URL, make_url
+from sqlalchemy.engine.interfaces import DBAPIConnection
+from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
+from sqlalchemy.pool import ConnectionPoolEntry
+from sqlalchemy.sql.schema import Table
+
+from chargeops.ocpp_gateway.store import errors
+
+SQLITE_DRIVERS = ("sqlite+aiosqlite", "sqlite", "sqlite+pysqlite")
+POSTGRESQL_DRIVERS = ("postgresql+asyncpg",)
+SUPPORTED_DRIVERS = ("sqlite+aiosqlite (or sqlite)", "postgresql+asyncpg")
+
+# How long SQLite waits for another *process* holding the write lock (this process has one writer
+# thread). Long enough to outlast a checkpoint, short enough to fail a stuck request.
+_SQLITE_BUSY_TIMEOUT_MS = 10_000
+
+# The execution option that marks the write engine, read by the SQLite "begin" hook.
+_WRITE_OPTION = "chargeops_write"
+
+P = ParamSpec("P")
+T = TypeVar("T")
+SelectT = TypeVar("SelectT", bound=Select[Any])
+StatementT = TypeVar("StatementT")
+QueryFunction = Callable[Concatenate["Database", Connection, P], T]
+
+
+@dataclasses.dataclass(frozen=True)
+class _SqliteThread:
+    """SQLite's engine (and its write-marked view) and the one thread all its calls run in."""
+
+    engine: Engine
+    writer: Engine
+    executor: concurrent.futures.ThreadPoolExecutor
+
+
+class Database:
+    """The engine, how to run query functions on it, and the dialect-specific pieces they need."""
+
+    def __init__(self, *, dialect: str, sync_engine: Engine | None, async_engine: AsyncEngine | None) -> None:
+        # Use ``Database.connect``; this only holds what it made.
+        self.dialect = dialect
+        self._async_engine = async_engine
+        self._sqlite = (
+            None
+            if sync_engine is None
+            else _SqliteThread(
+                engine=sync_engine,
+                writer=sync_engine.execution_options(**{_WRITE_OPTION: True}),
+                executor=concurrent.futures.ThreadPoolExecutor(max_workers=1, thread_name_prefix="chargeops-sqlite"),
+            )
+        )
+        self._statements: dict[Callable[[Database], Any], Any] = {}
+
+    @classmethod
+    def connect(cls, url: str, *, engine_options: Mapping[str, Any] | None = None) -> "Database":
+        """An engine for ``url`` (no connection is opened yet); see the module docstring for the URLs."""
+        try:
+            parsed = make_url(url)
+        except exc.ArgumentError as error:
+            raise errors.UnsupportedDatabaseUrlError(f"{url!r} is not a database URL.", url=url) from error
+        options: dict[str, Any] = {"json_serializer": json_dumps, **(engine_options or {})}
+        if parsed.drivername in SQLITE_DRIVERS:
+            return cls(dialect="sqlite", sync_engine=_sqlite_engine(parsed, options), async_engine=None)
+        if parsed.drivername in POSTGRESQL_DRIVERS:
+            return cls(dialect="postgresql", sync_engine=None, async_engine=create_async_engine(parsed, **options))
+        raise errors.UnsupportedDatabaseUrlError(
+            f"The store supports {' and '.join(SUPPORTED_DRIVERS)} URLs, not {parsed.drivername}.",
+            url=parsed.render_as_string(hide_password=True),
+        )
+
+    async def read(self, fn: QueryFunction[P, T], /, *args: P.args, **kwargs: P.kwargs) -> T:
+        """``fn(db, conn, *args, **kwargs)`` in a transaction that only reads (a consistent snapshot)."""
+        return await self._run(fn, args, kwargs, write=False)
+
+    async def write(self, fn: QueryFunction[P, T], /, *args: P.args, **kwargs: P.kwargs) -> T:
+        """``fn(db, conn, *args, **kwargs)`` in a transaction that commits if it returns, else rolls back."""
+        return await self._run(fn, args, kwargs, write=True)
+
+    def insert(self, table: Table) -> postgresql.Insert | sqlite.Insert:
+        """``INSERT`` with ``ON CONFLICT`` support, in this database's dialect."""
+        if self.dialect == "postgresql":
+            return postgresql.insert(table)
+        return sqlite.insert(table)
+
+    def statement(self, build: "Callable[[Database], StatementT]") -> StatementT:
+        """``build(self)``, built once per database and reused.
+
+        The hot path (start, stop, meter values, events) executes prebuilt statements with parameters:
+        building a statement and its cache key on every call costs more CPU than the round trip.
+        """
+        try:
+            built: StatementT = self._statements[build]
+        except KeyError:
+            built = self._statements[build] = build(self)
+        return built
+
+    def lock_rows(self, statement: SelectT) -> SelectT:
+        """``statement`` with ``FOR UPDATE`` on PostgreSQL; SQLite's write lock already covers the file."""
+        return statement.with_for_update() if self.dialect == "postgresql" else statement
+
+    async def dispose(self) -> None:
+        """Close every pooled connection (and the SQLite thread)."""
+        if self._async_engine is not None:
+            await self._async_engine.dispose()
+        if self._sqlite is not None:
+            await asyncio.get_running_loop().run_in_executor(self._sqlite.executor, self._sqlite.engine.dispose)
+            self._sqlite.executor.shutdown(wait=True)
+
+    async def _run(self, fn: QueryFunction[P, T], args: Any, kwargs: Any, *, write: bool) -> T:
+        with translate_errors():
+            if self._sqlite is None:
+                assert self._async_engine is not None  # one of the two is always set
+                async with self._async_engine.begin() as conn:
+                    return await conn.run_sync(lambda sync: fn(self, sync, *args, **kwargs))
+            engine = self._sqlite.writer if write else self._sqlite.engine
+            call = functools.partial(_in_transaction, engine, lambda sync: fn(self, sync, *args, **kwargs))
+            return await asyncio.get_running_loop().run_in_executor(self._sqlite.executor, call)
+
+
+def _in_transaction(engine: Engine, body: Callable[[Connection], T]) -> T:
+    with engine.begin() as conn:
+        return body(conn)
+
+
+@contextlib.contextmanager
+def translate_errors() -> Iterator[None]:
+    """Turn the driver's errors (refused, dropped, timed out, locked) into ``StoreUnavailableError``.
+
+    An ``IntegrityError`` that reaches here is a bug (the query modules expect conflicts with
+    ``ON CONFLICT``), so it passes unchanged.
+    """
+    try:
+        yield
+    except exc.IntegrityError:
+        raise
+    except exc.DBAPIError as error:
+        raise errors.StoreUnavailableError(f"The database failed: {error.orig!r}") from error
+    except (OSError, TimeoutError) as error:
+        raise errors.StoreUnavailableError(f"The database could not be reached: {error!r}") from error
+
+
+def json_dumps(value: object) -> str:
+    """JSON for the raw-message columns: OCPP payloads may carry datetimes or decimals once parsed."""
+    return json.dumps(value, separators=(",", ":"), default=_json_default)
+
+
+def _json_default(value: object) -> object:
+    if isinstance(value, datetime.datetime | datetime.date):
+        return value.isoformat()
+    if isinstance(value, enum.Enum):
+        return value.value
+    if isinstance(value, decimal.Decimal):
+        return str(value)  # exact, as the charger wrote it; never a float
+    raise TypeError(f"{type(value).__name__} is not JSON serializable")
+
+
+def _sqlite_engine(url: URL, options: dict[str, Any]) -> Engine:
+    """A ``sqlite3`` engine with the pragmas, and transactions that SQLAlchemy begins itself."""
+    engine = create_engine(
+        url.set(drivername="sqlite+pysqlite"),
+        # Every transaction ends in COMMIT or ROLLBACK before the connection goes back to the pool.
+        pool_reset_on_return=None,
+        # The connections are made in the store's thread and used only there.
+        connect_args={"check_same_thread": False},
+        **options,
+    )
+
+    @event.listens_for(engine, "connect")
+    def _on_connect(dbapi_connection: DBAPIConnection, _record: ConnectionPoolEntry) -> None:
+        # Python's sqlite3 would otherwise BEGIN only before DML, and never before a SELECT or DDL,
+        # which breaks snapshot reads and transactional migrations (SQLAlchemy's SQLite docs,
+        # "Transactions with SQLite and the sqlite3 driver"). The "begin" hook below emits BEGIN.
+        dbapi_connection.isolation_level = None
+        cursor = dbapi_connection.cursor()
+        for pragma in (
+            "PRAGMA journal_mode=WAL",
+            "PRAGMA synchronous=NORMAL",
+            "PRAGMA foreign_keys=ON",
+            f"PRAGMA busy_timeout={_SQLITE_BUSY_TIMEOUT_MS}",
+        ):
+            cursor.execute(pragma)
+        cursor.close()
+
+    @event.listens_for(engine, "begin")
+    def _on_begin(conn: Connection) -> None:
+        write = conn.get_execution_options().get(_WRITE_OPTION, False)
+        conn.exec_driver_sql("BEGIN IMMEDIATE" if write else "BEGIN")
+
+    return engine

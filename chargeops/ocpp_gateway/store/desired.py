@@ -1,0 +1,124 @@
+"""Desired state per charger: the document the operator PUTs, its password hash and its local-list version.
+
+``Store`` calls these; the slow part of a PUT (scrypt) runs before the write transaction, so no lock is
+held while a password is hashed. Two rules live here:
+
+- The stored document never holds the password; ``password_hash`` does, and a PUT without a password
+  keeps it.
+- ``local_list_version`` starts at 1 for the first non-empty id-tag list and grows by one each time the
+  *set* of tags changes (order and duplicates do not count). The row is locked while the version is
+  computed, so two concurrent PUTs never give two different sets the same version.
+"""
+
+import hashlib
+import json
+from collections.abc import Iterable
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import Connection, RowMapping, delete, select, update
+
+from chargeops.api import gateway
+from chargeops.ocpp_gateway.store import database, tables
+
+_D = tables.desired_states.c
+
+
+def id_tags_digest(id_tags: Iterable[str]) -> str:
+    """SHA-256 of the sorted set of ``id_tags``: equal exactly when the sets are equal."""
+    canonical = json.dumps(sorted(set(id_tags)), separators=(",", ":"))
+    return hashlib.sha256(canonical.encode()).hexdigest()
+
+
+# The empty list: a charger with no desired state yet has version 0 and this digest.
+EMPTY_DIGEST = id_tags_digest(())
+
+
+def get(_db: database.Database, conn: Connection, cp_id: str) -> gateway.StoredDesiredState | None:
+    """The stored desired state of ``cp_id``, or None."""
+    row = conn.execute(select(tables.desired_states).where(_D.charge_point_id == cp_id)).mappings().first()
+    return None if row is None else _to_stored(row)
+
+
+def list_all(_db: database.Database, conn: Connection) -> list[gateway.StoredDesiredState]:
+    """Every stored desired state, by charge point id."""
+    rows = conn.execute(select(tables.desired_states).order_by(_D.charge_point_id)).mappings().all()
+    return [_to_stored(row) for row in rows]
+
+
+def password_hash(_db: database.Database, conn: Connection, cp_id: str) -> str | None:
+    """The stored password hash of ``cp_id``, or None (no such charger, or no password)."""
+    query = select(_D.password_hash).where(_D.charge_point_id == cp_id)
+    return conn.execute(query).scalar_one_or_none()
+
+
+def put(
+    db: database.Database,
+    conn: Connection,
+    cp_id: str,
+    desired: gateway.DesiredState,
+    *,
+    new_password_hash: str | None,
+    now: datetime,
+) -> gateway.StoredDesiredState:
+    """Upsert ``desired`` (its password already turned into ``new_password_hash``, or None to keep)."""
+    document = desired.model_dump(mode="json", by_alias=False, exclude={"password"})
+    digest = id_tags_digest(desired.authorized_id_tags)
+    query = db.lock_rows(select(tables.desired_states).where(_D.charge_point_id == cp_id))
+    current = conn.execute(query).mappings().first()
+    if current is None:
+        created = (
+            (
+                conn.execute(
+                    db.insert(tables.desired_states)
+                    .values(
+                        charge_point_id=cp_id,
+                        document=document,
+                        password_hash=new_password_hash,
+                        local_list_version=0 if digest == EMPTY_DIGEST else 1,
+                        id_tags_digest=digest,
+                        updated_at=now,
+                    )
+                    .on_conflict_do_nothing(index_elements=["charge_point_id"])
+                    .returning(*tables.desired_states.c)
+                )
+            )
+            .mappings()
+            .first()
+        )
+        if created is not None:
+            return _to_stored(created)
+        # Another writer created it just now: update theirs, under the lock.
+        current = conn.execute(query).mappings().one()
+    changes: dict[str, Any] = {}
+    if document != current["document"]:
+        changes["document"] = document
+    if new_password_hash is not None and new_password_hash != current["password_hash"]:
+        changes["password_hash"] = new_password_hash
+    if digest != current["id_tags_digest"]:
+        changes["id_tags_digest"] = digest
+        changes["local_list_version"] = current["local_list_version"] + 1
+    if not changes:
+        return _to_stored(current)
+    changes["updated_at"] = now
+    conn.execute(update(tables.desired_states).where(_D.charge_point_id == cp_id).values(**changes))
+    return _to_stored({**current, **changes})
+
+
+def delete_charger(_db: database.Database, conn: Connection, cp_id: str) -> bool:
+    """Remove the desired and observed state of ``cp_id``; True if either existed. Sessions stay."""
+    removed = 0
+    for table in (tables.desired_states, tables.observed_states):
+        result = conn.execute(delete(table).where(table.c.charge_point_id == cp_id))
+        removed += result.rowcount
+    return removed > 0
+
+
+def _to_stored(row: RowMapping | dict[str, Any]) -> gateway.StoredDesiredState:
+    return gateway.StoredDesiredState(
+        charge_point_id=row["charge_point_id"],
+        desired=gateway.DesiredState.model_validate(row["document"]),
+        has_password=row["password_hash"] is not None,
+        local_list_version=row["local_list_version"],
+        updated_at=row["updated_at"],
+    )

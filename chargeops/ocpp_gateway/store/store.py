@@ -1,0 +1,353 @@
+"""``Store``: the gateway's one seam to its database, used by the protocol code and the control API.
+
+Open one per process with ``await Store.open(url)`` (it migrates the schema to the newest revision) and
+close it at shutdown. Each method is one short transaction, committed before it returns: a StartTransaction
+is durable before the charger hears its transactionId. The work is in the modules beside this one; this
+class checks arguments, supplies ``now`` and picks read or write transactions.
+
+Times are timezone-aware and stored as UTC; a naive datetime raises ``NaiveTimestampError``. Where the
+store stamps a time (``updated_at``, ``received_at``) the caller may pass ``now``; otherwise it is the
+current UTC time.
+"""
+
+from collections.abc import Collection, Mapping, Sequence
+from datetime import UTC, datetime
+from types import TracebackType
+from typing import Any, Self
+
+from sqlalchemy import Connection, text
+
+from chargeops.api import gateway
+from chargeops.ocpp_gateway.store import (
+    credentials,
+    database,
+    desired,
+    errors,
+    events,
+    folding,
+    migrations,
+    observed,
+    outcomes,
+    sessions,
+    transactions,
+)
+
+
+class Store:
+    """Desired and observed state per charger, and every charging session, in SQLite or PostgreSQL."""
+
+    def __init__(self, db: database.Database) -> None:
+        # Use ``Store.open``, which migrates the schema first.
+        self._db = db
+        self._passwords = credentials.PasswordChecker()
+
+    @classmethod
+    async def open(cls, url: str, *, engine_options: Mapping[str, Any] | None = None) -> Self:
+        """Connect to ``url`` (``sqlite+aiosqlite:///path.db`` or ``postgresql+asyncpg://…``) and migrate.
+
+        ``engine_options`` go to SQLAlchemy's ``create_engine`` (SQLite) or ``create_async_engine``
+        (PostgreSQL): ``pool_size``, ``echo``, ….
+        """
+        db = database.Database.connect(url, engine_options=engine_options)
+        try:
+            await migrations.upgrade(db)
+        except BaseException:
+            await db.dispose()
+            raise
+        return cls(db)
+
+    async def close(self) -> None:
+        """Close every database connection; the store is unusable afterwards."""
+        await self._db.dispose()
+
+    async def __aenter__(self) -> Self:
+        return self
+
+    async def __aexit__(
+        self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
+    ) -> None:
+        await self.close()
+
+    @property
+    def dialect(self) -> str:
+        """``sqlite`` or ``postgresql``."""
+        return self._db.dialect
+
+    async def ping(self) -> None:
+        """Return if the database answers a query; raise ``StoreUnavailableError`` if not (readiness)."""
+        await self._db.read(_select_one)
+
+    # Desired state ---------------------------------------------------------------------------------
+
+    async def put_desired(
+        self, cp_id: str, desired_state: gateway.DesiredState, *, now: datetime | None = None
+    ) -> gateway.StoredDesiredState:
+        """Create or replace the desired state of ``cp_id``; see ``desired`` for versions and passwords.
+
+        A given password is stored as a salted hash (the old hash is kept if the password is unchanged);
+        without one the stored hash stays.
+        """
+        stamp = _now(now)
+        new_hash = None
+        if desired_state.password is not None:
+            stored = await self._db.read(desired.password_hash, cp_id)
+            new_hash = await self._passwords.hash_for(desired_state.password, stored=stored)
+        return await self._db.write(desired.put, cp_id, desired_state, new_password_hash=new_hash, now=stamp)
+
+    async def get_desired(self, cp_id: str) -> gateway.StoredDesiredState | None:
+        """The desired state of ``cp_id``, or None if the operator never PUT one."""
+        return await self._db.read(desired.get, cp_id)
+
+    async def list_desired(self) -> list[gateway.StoredDesiredState]:
+        """Every stored desired state, ordered by charge point id."""
+        return await self._db.read(desired.list_all)
+
+    async def delete_charger(self, cp_id: str) -> bool:
+        """Forget the desired and observed state of ``cp_id``; True if there was any. Sessions are history
+        and stay."""
+        self._passwords.forget(cp_id)
+        return await self._db.write(desired.delete_charger, cp_id)
+
+    async def verify_password(self, cp_id: str, password: str) -> bool:
+        """Whether ``password`` is the Basic-auth password of ``cp_id``; False for an unknown id.
+
+        An unknown id (or one without a password) still spends one scrypt, so the answer's timing does
+        not tell which ids exist. Only a correct password is answered faster, from memory.
+        """
+        stored = await self._db.read(desired.password_hash, cp_id)
+        return await self._passwords.verify(cp_id, password, stored=stored)
+
+    # Observed state --------------------------------------------------------------------------------
+
+    async def get_observed(self, cp_id: str) -> gateway.ObservedState:
+        """What the gateway last saw of ``cp_id``; an empty record for a charger never seen."""
+        return await self._db.read(observed.get, cp_id)
+
+    async def update_observed(
+        self,
+        cp_id: str,
+        changes: Mapping[str, object],
+        *,
+        replace: Collection[str] = (),
+        now: datetime | None = None,
+    ) -> gateway.ObservedState:
+        """Merge ``changes`` (snake_case ObservedState fields) into the observed state of ``cp_id``.
+
+        Dict fields merge key by key (a key set to None is removed) unless named in ``replace``; other
+        fields are replaced. Raises ``InvalidObservedStateError`` (storing nothing) for an unknown field
+        or a bad value.
+        """
+        stamp = _now(now)
+        return await self._db.write(observed.update_state, cp_id, changes, replace=replace, now=stamp)
+
+    async def list_observed(self) -> list[gateway.ObservedState]:
+        """The observed state of every charger seen, ordered by charge point id."""
+        return await self._db.read(observed.list_all)
+
+    # OCPP 1.6 transactions and meter values --------------------------------------------------------
+
+    async def start_transaction(
+        self,
+        cp_id: str,
+        *,
+        connector_id: int,
+        id_tag: str,
+        meter_start_wh: int,
+        timestamp: datetime,
+        flags: Collection[gateway.SessionFlag] = (),
+        now: datetime | None = None,
+    ) -> outcomes.StartOutcome:
+        """Store a 1.6 StartTransaction durably and give its transactionId.
+
+        The same (charger, connector, id tag, timestamp, meterStart) again is a retry: it gets the same
+        transactionId with ``duplicate=True``. Ids are unique across the database, so across replicas.
+        """
+        _aware(timestamp, "timestamp")
+        stamp = _now(now)
+        return await self._db.write(
+            transactions.start,
+            cp_id,
+            connector_id=connector_id,
+            id_tag=id_tag,
+            meter_start_wh=meter_start_wh,
+            timestamp=timestamp,
+            flags=flags,
+            now=stamp,
+        )
+
+    async def stop_transaction(
+        self,
+        cp_id: str,
+        transaction_id: int,
+        *,
+        meter_stop_wh: int,
+        timestamp: datetime,
+        reason: str | None,
+        id_tag: str | None,
+        transaction_data: Sequence[Mapping[str, Any]] = (),
+        readings: Sequence[tuple[datetime, int]] = (),
+        now: datetime | None = None,
+    ) -> outcomes.StopOutcome:
+        """Close the session of a 1.6 StopTransaction once, keeping the raw stop and its ``readings``.
+
+        A retried stop is ``duplicate`` and changes nothing. A transactionId this charger never got is
+        ``unknown``; its stop is kept as an orphan record all the same. meterStop below meterStart is
+        kept as reported and flagged ``NegativeEnergy``. ``readings`` are the (timestamp, Wh) energy
+        register values the caller read out of ``transaction_data``.
+        """
+        _aware(timestamp, "timestamp")
+        for reading_time, _ in readings:
+            _aware(reading_time, "readings")
+        if not transactions.INT64_MIN <= transaction_id <= transactions.INT64_MAX:
+            raise errors.InvalidTransactionIdError(
+                f"transactionId {transaction_id} is outside the 64-bit range of the ids this gateway issues.",
+                transaction_id=transaction_id,
+            )
+        stamp = _now(now)
+        return await self._db.write(
+            transactions.stop,
+            cp_id,
+            transaction_id,
+            meter_stop_wh=meter_stop_wh,
+            timestamp=timestamp,
+            reason=reason,
+            id_tag=id_tag,
+            transaction_data=transaction_data,
+            stop_readings=readings,
+            now=stamp,
+        )
+
+    async def add_meter_values(
+        self,
+        cp_id: str,
+        *,
+        connector_id: int,
+        transaction_id: str | None,
+        readings: Sequence[tuple[datetime, int]],
+        raw: Sequence[Mapping[str, Any]] = (),
+        now: datetime | None = None,
+    ) -> int:
+        """Add energy register readings (timestamp, Wh) to the session of ``transaction_id``; return how
+        many were new (a timestamp the session has is skipped).
+
+        ``transaction_id`` is the OCPP one: 1.6 ``str(int)`` or the 2.0.1 charger's string. Readings of
+        no transaction, or of an unknown one, attach to nothing; ``raw`` (the meterValue list as
+        received) is kept either way, when given.
+        """
+        for reading_time, _ in readings:
+            _aware(reading_time, "readings")
+        stamp = _now(now)
+        return await self._db.write(
+            transactions.add_meter_values,
+            cp_id,
+            connector_id=connector_id,
+            transaction_id=transaction_id,
+            new_readings=readings,
+            raw=raw,
+            now=stamp,
+        )
+
+    # OCPP 2.0.1 transactions -----------------------------------------------------------------------
+
+    async def record_transaction_event(
+        self,
+        cp_id: str,
+        *,
+        event_type: outcomes.TransactionEventType,
+        transaction_id: str,
+        seq_no: int,
+        timestamp: datetime,
+        connector_id: int | None,
+        id_tag: str | None,
+        meter_wh: int | None,
+        offline: bool,
+        stopped_reason: str | None,
+        raw: Mapping[str, Any],
+        flags: Collection[gateway.SessionFlag] = (),
+        now: datetime | None = None,
+    ) -> outcomes.EventOutcome:
+        """Store a 2.0.1 TransactionEvent once and fold it into its session (``folding`` has the rules).
+
+        The same (charger, transactionId, seqNo) again is ``duplicate`` and changes nothing. Whichever
+        event comes first creates the session; ``Ended`` closes it; ``offline`` flags ``DeliveredLate``.
+        ``connector_id`` is the EVSE id, None when the event carries none.
+        """
+        _aware(timestamp, "timestamp")
+        stamp = _now(now)
+        event = folding.Event(
+            event_type=event_type,
+            timestamp=timestamp,
+            connector_id=connector_id,
+            id_tag=id_tag,
+            meter_wh=meter_wh,
+            offline=offline,
+            stopped_reason=stopped_reason,
+        )
+        return await self._db.write(
+            events.record,
+            cp_id,
+            transaction_id=transaction_id,
+            seq_no=seq_no,
+            event=event,
+            raw=raw,
+            flags=flags,
+            now=stamp,
+        )
+
+    # Sessions --------------------------------------------------------------------------------------
+
+    async def list_sessions(
+        self,
+        *,
+        charge_point_id: str | None = None,
+        id_tag: str | None = None,
+        started_from: datetime | None = None,
+        started_to: datetime | None = None,
+        cursor: str | None = None,
+        limit: int = 100,
+    ) -> gateway.SessionPage:
+        """One page of sessions in the order (started_at, id), filtered by every argument given.
+
+        ``started_from`` is inclusive and ``started_to`` exclusive. ``cursor`` is a previous page's
+        ``next_cursor``; ``limit`` is 1 to 1000.
+        """
+        for name, value in (("started_from", started_from), ("started_to", started_to)):
+            if value is not None:
+                _aware(value, name)
+        return await self._db.read(
+            sessions.page,
+            charge_point_id=charge_point_id,
+            id_tag=id_tag,
+            started_from=started_from,
+            started_to=started_to,
+            cursor=cursor,
+            limit=limit,
+        )
+
+    async def get_session(self, session_id: str) -> gateway.Session | None:
+        """The session with the gateway's id ``session_id``, or None."""
+        return await self._db.read(sessions.get, session_id)
+
+    async def meter_readings(self, session_id: str) -> list[gateway.MeterReading]:
+        """The energy register readings of a session in time order (empty for an unknown id)."""
+        return await self._db.read(sessions.readings, session_id)
+
+    # -----------------------------------------------------------------------------------------------
+
+
+def _select_one(_db: database.Database, conn: Connection) -> None:
+    conn.execute(text("SELECT 1"))
+
+
+def _aware(value: datetime, field: str) -> datetime:
+    """``value`` if it carries a time zone; the store never guesses one."""
+    if value.tzinfo is None or value.utcoffset() is None:
+        raise errors.NaiveTimestampError(
+            f"{field} {value.isoformat()} has no time zone; pass an aware datetime (UTC or with an offset).",
+            field=field,
+        )
+    return value
+
+
+def _now(now: datetime | None) -> datetime:
+    return datetime.now(UTC) if now is None else _aware(now, "now")

@@ -1,0 +1,79 @@
+"""Who may connect: authenticated chargers in a supported protocol; everyone else gets a reason."""
+
+import pytest
+from websockets.exceptions import InvalidStatus
+
+from tests.e2e.harness import PASSWORD, Control, RawCharger
+
+pytestmark = pytest.mark.e2e
+
+
+async def known(control: Control, cp_id: str, **desired: object) -> None:
+    await control.put_desired(cp_id, password=PASSWORD, **desired)
+
+
+async def test_known_charger_with_the_right_password_connects_in_its_protocol(
+    control: Control, raw_charger: RawCharger
+) -> None:
+    await known(control, "CP-1")
+    connection = await raw_charger("CP-1", subprotocols=("ocpp2.0.1", "ocpp1.6"))
+    assert connection.subprotocol == "ocpp1.6"
+    assert (await control.observed("CP-1"))["connected"] is True
+
+
+@pytest.mark.parametrize(
+    ("password", "status", "reason"),
+    [(None, 401, "send HTTP Basic credentials"), ("wrong-password-123456", 401, "wrong password")],
+)
+async def test_missing_or_wrong_password_is_refused_with_401(
+    control: Control, raw_charger: RawCharger, password: str | None, status: int, reason: str
+) -> None:
+    await known(control, "CP-1")
+    with pytest.raises(InvalidStatus) as refused:
+        await raw_charger("CP-1", password=password)
+    assert refused.value.response.status_code == status
+    assert reason in refused.value.response.body.decode()
+
+
+async def test_unknown_charger_is_refused(raw_charger: RawCharger) -> None:
+    with pytest.raises(InvalidStatus) as refused:
+        await raw_charger("NOBODY")
+    assert refused.value.response.status_code == 401
+    assert "not known" in refused.value.response.body.decode()
+
+
+async def test_a_connection_without_a_supported_subprotocol_is_refused(
+    control: Control, raw_charger: RawCharger
+) -> None:
+    await known(control, "CP-1")
+    with pytest.raises(InvalidStatus) as refused:
+        await raw_charger("CP-1", subprotocols=("ocpp1.5",))
+    assert refused.value.response.status_code == 400
+    assert "offer subprotocol ocpp1.6 or ocpp2.0.1" in refused.value.response.body.decode()
+
+
+async def test_a_charger_must_speak_its_desired_version(control: Control, raw_charger: RawCharger) -> None:
+    await known(control, "CP-2", ocppVersion="2.0.1")
+    with pytest.raises(InvalidStatus):
+        await raw_charger("CP-2", subprotocols=("ocpp1.6",))
+    connection = await raw_charger("CP-2", subprotocols=("ocpp1.6", "ocpp2.0.1"))
+    assert connection.subprotocol == "ocpp2.0.1"
+
+
+async def test_profile_2_needs_tls(control: Control, raw_charger: RawCharger) -> None:
+    await known(control, "CP-3", securityProfile=2)
+    with pytest.raises(InvalidStatus) as refused:
+        await raw_charger("CP-3")
+    assert refused.value.response.status_code == 403
+
+
+async def test_a_second_connection_replaces_the_first(control: Control, raw_charger: RawCharger) -> None:
+    await known(control, "CP-1")
+    first = await raw_charger("CP-1")
+    second = await raw_charger("CP-1")
+    await first.wait_closed()
+    assert first.close_reason == "Replaced by a newer connection for this charge point."
+    await second.send('[2,"hb","Heartbeat",{}]')
+    reply = await second.recv()
+    assert '"hb"' in str(reply)
+    assert (await control.observed("CP-1"))["connected"] is True
