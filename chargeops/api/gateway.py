@@ -45,6 +45,11 @@ class DesiredState(ApiModel):
     authorization: AuthorizationMode = AuthorizationMode.FREE
     """`Free` or `Required`."""
 
+    managed: bool = True
+    """Whether the gateway changes the charger. False: it admits and observes the charger but leaves its
+    configuration and local list as they are — for a Charger whose pay-per-month preconditions do not
+    hold yet, which must not be half-switched."""
+
     heartbeat_interval_s: int = Field(default=300, ge=30, le=86_400)
     """Heartbeat interval the charger is configured with, in seconds."""
 

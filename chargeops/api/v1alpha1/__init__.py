@@ -4,7 +4,7 @@ Import the package and call through it (``v1alpha1.ChargerSpec.model_validate(sp
 are its whole contract, and a test keeps ``__all__`` complete.
 """
 
-from chargeops.api.v1alpha1 import approval
+from chargeops.api.v1alpha1 import approval, conditions
 from chargeops.api.v1alpha1.charger import (
     Charger,
     ChargerSpec,
@@ -133,5 +133,6 @@ __all__ = [
     "TariffStatus",
     "VatLine",
     "approval",
+    "conditions",
     "parse_duration",
 ]

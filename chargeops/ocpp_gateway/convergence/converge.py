@@ -14,7 +14,8 @@ from datetime import datetime
 from typing import Any
 
 from chargeops.api.gateway import AuthorizationMode, ConfigurationResult, ObservedState, StoredDesiredState
-from chargeops.ocpp_gateway.convergence import keys, local_list
+from chargeops.api import charger_configuration as keys
+from chargeops.ocpp_gateway.convergence import local_list
 from chargeops.ocpp_gateway.convergence.dialects import Dialect
 from chargeops.ocpp_gateway.errors import ChargerRefusedError
 

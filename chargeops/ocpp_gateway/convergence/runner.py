@@ -76,9 +76,9 @@ class ConvergenceRunner:
         ctx = self.ctx
         desired = await ctx.store.get_desired(ctx.charge_point_id)
         ctx.set_desired(desired)
-        if desired is None:
+        if desired is None or not desired.desired.managed:
             self.converged.set()
-            return  # development switch: an unknown charger is left as it is
+            return  # an unknown charger (development switch) or an unmanaged one is left as it is
         observed = await ctx.store.get_observed(ctx.charge_point_id)
         try:
             outcome = await converge.converge(self.dialect, desired, observed, now=ctx.now())

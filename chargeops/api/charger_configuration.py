@@ -1,7 +1,8 @@
 """Which configuration a charger must hold for a desired state: the keys the gateway manages, per mode.
 
-Pure: a ``DesiredState`` in, the key → value map out. Called by the convergence code of each OCPP version
-and by the operator-facing preview of what approval will change. OCPP 1.6 keys are those of its
+Pure: a ``DesiredState`` in, the key → value map out. The gateway converges chargers to it, and the
+operator previews from it what an approval will change (``status.pendingChanges``), so both sides share
+this one definition. OCPP 1.6 keys are those of its
 Core and LocalAuthListManagement profiles (§9.1, §9.2); OCPP 2.0.1 keys are written Component/Variable
 for the AuthCtrlr, AuthCacheCtrlr, LocalAuthListCtrlr and OCPPCommCtrlr components (Part 2, Appendix 3).
 """
