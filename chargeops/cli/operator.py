@@ -1,0 +1,52 @@
+"""``chargeops operator``: run the kopf operator against the current kubeconfig until interrupted."""
+
+import asyncio
+import logging
+import os
+from pathlib import Path
+
+import click
+
+from chargeops.operator import runtime
+
+TOKEN_ENV = "CHARGEOPS_GATEWAY_TOKEN"  # noqa: S105 - the name of a variable, not a secret
+
+
+@click.command()
+@click.option("--gateway-url", default="http://127.0.0.1:9001", show_default=True, help="The gateway's control API.")
+@click.option(
+    "--gateway-token-file",
+    type=click.Path(exists=True, dir_okay=False, path_type=Path),
+    help=f"File holding the gateway's control API token (else ${TOKEN_ENV}).",
+)
+@click.option(
+    "--kubeconfig",
+    type=click.Path(exists=True, dir_okay=False, path_type=Path),
+    help="Kubeconfig to use (else in-cluster, $KUBECONFIG or ~/.kube/config).",
+)
+@click.option(
+    "--observe-interval",
+    default=30.0,
+    show_default=True,
+    help="Seconds between refreshes of each Charger's status from the gateway.",
+)
+@click.option("--log-level", default="INFO", show_default=True)
+def operator(
+    gateway_url: str, gateway_token_file: Path | None, kubeconfig: Path | None, observe_interval: float, log_level: str
+) -> None:
+    """Reconcile Sites, Tariffs, Chargers and Subscriptions against live chargers through the gateway."""
+    logging.basicConfig(level=log_level.upper(), format="%(asctime)s %(levelname)s %(name)s %(message)s")
+    token = gateway_token_file.read_text().strip() if gateway_token_file else os.environ.get(TOKEN_ENV, "")
+    if not token:
+        raise click.UsageError(f"give the gateway's control API token with --gateway-token-file or ${TOKEN_ENV}")
+    if kubeconfig is not None:
+        os.environ["KUBECONFIG"] = str(kubeconfig)
+    # kopf fixes timer intervals when handlers are registered, i.e. when chargeops.operator.main is
+    # imported; so it is imported here, after the interval is known, not at the top of the module.
+    os.environ["CHARGEOPS_OBSERVE_INTERVAL_S"] = str(observe_interval)
+    from chargeops.operator import main  # noqa: PLC0415
+
+    settings = runtime.OperatorSettings(
+        gateway_url=gateway_url, gateway_token=token, observe_interval_s=observe_interval
+    )
+    asyncio.run(main.run(settings, kubeconfig=str(kubeconfig) if kubeconfig else None))

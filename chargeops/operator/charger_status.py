@@ -1,0 +1,98 @@
+"""Write a Charger's status from its plan and the gateway's observed state: facts and conditions.
+
+Called by the Charger handlers after every reconcile. Returns the Ready condition's change (if any) so
+the handler posts one Event per transition, with the condition's reason and message (as cert-manager's
+readiness controller does).
+"""
+
+from collections.abc import Mapping
+from datetime import datetime
+from typing import Any
+
+import kopf
+
+from chargeops.api.gateway import ObservedState
+from chargeops.api.v1alpha1 import ChargingModeName
+from chargeops.api.v1alpha1 import conditions as c
+from chargeops.operator import conditions
+from chargeops.operator.planning import ChargerPlan, Verdict
+
+
+def write(
+    body: Mapping[str, Any], patch: kopf.Patch, plan: ChargerPlan, observed: ObservedState, *, now: datetime
+) -> Verdict | None:
+    """Fill ``patch.status``; return the new Ready verdict when Ready changed."""
+    status = patch.setdefault("status", {})
+    converged = plan.apply and observed.applied_revision == plan.desired.revision
+    previous_mode = (body.get("status") or {}).get("mode")
+    status["mode"] = plan.mode.value if converged else (previous_mode or ChargingModeName.FREE.value)
+    status["approvalFingerprint"] = plan.fingerprint
+    status["pendingChanges"] = None if plan.pending is None else plan.pending.model_dump(mode="json", by_alias=True)
+    status["lastSeen"] = _time(observed.last_seen)
+    status["vendor"] = observed.vendor
+    status["model"] = observed.model
+    status["firmwareVersion"] = observed.firmware_version
+    status["localListVersion"] = observed.local_list_version
+    status["authorizedIdTags"] = len(plan.desired.authorized_id_tags)
+
+    for verdict in plan.verdicts:
+        if verdict.type == c.APPROVED:
+            _mark(body, patch, verdict, now=now)
+    connected = _connected(observed)
+    configured = _configured(plan, observed, converged)
+    _mark(body, patch, connected, now=now)
+    _mark(body, patch, configured, now=now)
+    ready = _ready(plan, connected, configured)
+    return ready if _mark(body, patch, ready, now=now) else None
+
+
+def _connected(observed: ObservedState) -> Verdict:
+    if observed.connected:
+        return Verdict(c.CONNECTED, True, c.CHARGER_CONNECTED, "The charger is connected to the gateway.")
+    seen = f" (last seen {_time(observed.last_seen)})" if observed.last_seen else " (never seen)"
+    return Verdict(
+        c.CONNECTED,
+        False,
+        c.CHARGER_OFFLINE,
+        f"Charge point {observed.charge_point_id} has no connection to the gateway{seen}; it gets its desired "
+        "state when it returns.",
+    )
+
+
+def _configured(plan: ChargerPlan, observed: ObservedState, converged: bool) -> Verdict:
+    blocker = next((v for v in plan.verdicts if not v.ok), None)
+    if not plan.apply and blocker is not None:
+        return Verdict(c.CONFIGURED, False, blocker.reason, "The live charger is left as it is: " + blocker.message)
+    if converged:
+        return Verdict(c.CONFIGURED, True, c.CONVERGED, "The live charger holds the desired state.")
+    if observed.last_error:
+        return Verdict(c.CONFIGURED, False, c.CONVERGENCE_FAILED, f"The gateway retries: {observed.last_error}")
+    return Verdict(c.CONFIGURED, False, c.CONVERGING, "The gateway is bringing the charger to the desired state.")
+
+
+def _ready(plan: ChargerPlan, connected: Verdict, configured: Verdict) -> Verdict:
+    blocker = next((v for v in plan.verdicts if not v.ok), None)
+    if blocker is not None:
+        return Verdict(c.READY, False, blocker.reason, blocker.message)
+    if not connected.ok:
+        return Verdict(c.READY, False, connected.reason, connected.message)
+    if not configured.ok:
+        return Verdict(c.READY, False, configured.reason, configured.message)
+    if plan.conflicts:
+        claims = "; ".join(f"{tag} by {', '.join(names)}" for tag, names in sorted(plan.conflicts.items()))
+        return Verdict(
+            c.READY, False, c.ID_TAG_CONFLICT, f"Id tags claimed by several Subscriptions are refused: {claims}."
+        )
+    tags = len(plan.desired.authorized_id_tags)
+    if plan.mode is ChargingModeName.PAY_PER_MONTH:
+        return Verdict(c.READY, True, c.SUCCEEDED, f"Charging is pay-per-month for {tags} authorized id tags.")
+    return Verdict(c.READY, True, c.SUCCEEDED, "Charging is free.")
+
+
+def _mark(body: Mapping[str, Any], patch: kopf.Patch, verdict: Verdict, *, now: datetime) -> bool:
+    mark = conditions.mark_true if verdict.ok else conditions.mark_false
+    return mark(body, patch, verdict.type, verdict.reason, verdict.message, now=now)
+
+
+def _time(moment: datetime | None) -> str | None:
+    return None if moment is None else moment.strftime("%Y-%m-%dT%H:%M:%SZ")

@@ -1,0 +1,108 @@
+"""Charger handlers: hand the gateway the charger's desired state and show what the live charger does.
+
+Events handled: create, update (spec or annotations — the approval is an annotation), resume, a timer
+that reads the gateway's observed state, and delete (with a finalizer: the charger returns to free
+charging before it is forgotten). Status owned: everything under ``status`` (see ``charger_status``).
+"""
+
+import os
+import time
+from datetime import UTC, datetime
+from typing import Any
+
+import kopf
+
+from chargeops.api import v1alpha1
+from chargeops.api.gateway import AuthorizationMode
+from chargeops.api.v1alpha1 import GROUP, VERSION
+from chargeops.api.v1alpha1 import conditions as c
+from chargeops.operator import charger_status, conditions, planning, reconcile, runtime
+from chargeops.operator.errors import GatewayUnreachableError
+from chargeops.operator.inventory import Inventory
+
+CHARGERS = (GROUP, VERSION, "chargers")
+# While the gateway is down, look again this often; kopf keeps the handler pending meanwhile.
+GATEWAY_RETRY_S = 15
+# How often a Charger's status is refreshed from the gateway's observed state. kopf fixes timer intervals
+# when the module is imported, so tests and small demos shorten it through the environment.
+OBSERVE_INTERVAL_S = float(os.environ.get("CHARGEOPS_OBSERVE_INTERVAL_S", "30"))
+
+
+def _inventory(kwargs: dict[str, Any]) -> Inventory:
+    return Inventory(
+        sites=kwargs["site_index"],
+        tariffs=kwargs["tariff_index"],
+        chargers=kwargs["charger_index"],
+        subscriptions=kwargs["subscription_index"],
+    )
+
+
+async def _reconcile(
+    body: kopf.Body, patch: kopf.Patch, memo: kopf.Memo, logger: Any, *, with_password: bool, **kwargs: Any
+) -> None:
+    charger = v1alpha1.Charger.model_validate(dict(body))
+    now = datetime.now(UTC)
+    try:
+        plan, observed = await reconcile.push(
+            runtime.of(memo), charger, _inventory(kwargs), now=now, logger=logger, with_password=with_password
+        )
+    except GatewayUnreachableError as error:
+        if conditions.mark_false(body, patch, c.READY, error.reason, str(error), now=now):
+            kopf.event(body, type="Warning", reason=error.reason, message=str(error))
+        raise kopf.TemporaryError(str(error), delay=GATEWAY_RETRY_S) from error
+    ready = charger_status.write(body, patch, plan, observed, now=now)
+    if ready is not None:
+        kopf.event(body, type="Normal" if ready.ok else "Warning", reason=ready.reason, message=ready.message)
+
+
+@kopf.on.resume(*CHARGERS)
+@kopf.on.create(*CHARGERS)
+@kopf.on.update(*CHARGERS)
+async def reconcile_charger(body: kopf.Body, patch: kopf.Patch, memo: kopf.Memo, logger: Any, **kwargs: Any) -> None:
+    """Hand the gateway the desired state (with the password) and write status."""
+    await _reconcile(body, patch, memo, logger, with_password=True, **kwargs)
+
+
+@kopf.timer(*CHARGERS, interval=OBSERVE_INTERVAL_S, initial_delay=min(5.0, OBSERVE_INTERVAL_S), idle=0)
+async def observe_charger(body: kopf.Body, patch: kopf.Patch, memo: kopf.Memo, logger: Any, **kwargs: Any) -> None:
+    """Read what the gateway saw (connection, convergence, drift) into status; repair a stale desired state."""
+    await _reconcile(body, patch, memo, logger, with_password=False, **kwargs)
+
+
+@kopf.on.delete(*CHARGERS)
+async def release_charger(body: kopf.Body, memo: kopf.Memo, logger: Any, started: datetime, **_: Any) -> None:
+    """Return the charger to free charging with an empty list, then forget it; never block for ever."""
+    gateway = runtime.of(memo).gateway
+    charger = v1alpha1.Charger.model_validate(dict(body))
+    cp_id = charger.spec.charge_point_id
+    stored = await gateway.get_desired(cp_id)
+    if stored is None:
+        return
+    free = stored.desired.model_copy(
+        update={"authorization": AuthorizationMode.FREE, "authorized_id_tags": [], "managed": True}
+    )
+    free = free.model_copy(update={"revision": planning.revision(free)})
+    if free != stored.desired:
+        await gateway.put_desired(cp_id, free)
+    observed = await gateway.observed(cp_id)
+    waited = time.time() - started.timestamp()
+    if observed.connected and observed.applied_revision != free.revision:
+        if waited < runtime.of(memo).settings.release_timeout_s:
+            raise kopf.TemporaryError(f"Waiting for charge point {cp_id} to return to free charging.", delay=5)
+        kopf.event(
+            body,
+            type="Warning",
+            reason=c.CONVERGENCE_FAILED,
+            message=f"Charge point {cp_id} did not confirm free charging within {int(waited)} s; released anyway.",
+        )
+    if not observed.connected:
+        kopf.event(
+            body,
+            type="Warning",
+            reason=c.CHARGER_OFFLINE,
+            message=f"Charge point {cp_id} is offline; the gateway frees it when it returns.",
+        )
+        logger.info("Released while offline; the gateway keeps it free until it returns.")
+        return
+    await gateway.forget(cp_id)
+    logger.info("Returned to free charging and released.")

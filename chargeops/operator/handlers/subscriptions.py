@@ -1,0 +1,97 @@
+"""Subscription handlers: the subscription's phase, and its id tags on the chargers it covers.
+
+Events handled: create, update, resume, delete (with a finalizer, so the tags leave the chargers before
+the object is gone), and a timer that notices start and end dates passing. Status owned: ``phase``,
+``chargers``, the ``Ready`` condition. Affected chargers get their new desired state at once; their own
+status catches up on their next reconcile.
+"""
+
+import asyncio
+from collections.abc import Iterable
+from datetime import UTC, datetime
+from typing import Any
+
+import kopf
+
+from chargeops.api import v1alpha1
+from chargeops.api.v1alpha1 import GROUP, VERSION
+from chargeops.api.v1alpha1 import conditions as c
+from chargeops.operator import conditions, reconcile, runtime, subscriptions
+from chargeops.operator.errors import GatewayUnreachableError
+from chargeops.operator.handlers.chargers import GATEWAY_RETRY_S, _inventory
+from chargeops.operator.inventory import Inventory, local_today
+
+SUBSCRIPTIONS = (GROUP, VERSION, "subscriptions")
+# Pushing desired states to many chargers at once: enough in flight to be quick, few enough for the gateway.
+FANOUT_CONCURRENCY = 32
+
+
+@kopf.on.resume(*SUBSCRIPTIONS)
+@kopf.on.create(*SUBSCRIPTIONS)
+@kopf.on.update(*SUBSCRIPTIONS)
+@kopf.timer(*SUBSCRIPTIONS, interval=600.0, initial_delay=60.0, idle=0)
+async def bind_subscription(body: kopf.Body, patch: kopf.Patch, memo: kopf.Memo, logger: Any, **kwargs: Any) -> None:
+    """Work out the phase and the covered chargers; give those chargers their new id tag lists."""
+    subscription = v1alpha1.Subscription.model_validate(dict(body))
+    inventory = _inventory(kwargs)
+    namespace = subscription.metadata.get("namespace")
+    now = datetime.now(UTC)
+    site = inventory.site(namespace, subscription.spec.site_ref.name)
+    phase = subscriptions.phase(subscription, today=local_today(site, now))
+    covered = [ch for ch in inventory.chargers_in(namespace) if subscriptions.covers(subscription, ch)]
+    previously = set((body.get("status") or {}).get("chargers") or [])
+    names = sorted(str(ch.metadata.get("name")) for ch in covered)
+    patch.setdefault("status", {}).update({"phase": phase.phase.value, "chargers": names})
+    if site is None:
+        verdict = (False, c.SITE_NOT_FOUND, f"Site {subscription.spec.site_ref.name} does not exist.")
+    elif not covered:
+        verdict = (False, c.NO_CHARGERS, "spec.chargerRefs or spec.chargerSelector match no Charger of the site.")
+    else:
+        verdict = (phase.active or phase.phase.value in ("Suspended", "Ended", "Declined"), phase.reason, phase.message)
+    mark = conditions.mark_true if verdict[0] else conditions.mark_false
+    if mark(body, patch, c.READY, verdict[1], verdict[2], now=now):
+        kopf.event(body, type="Normal", reason=verdict[1], message=verdict[2])
+    affected = [
+        ch for ch in inventory.chargers_in(namespace) if str(ch.metadata.get("name")) in previously | set(names)
+    ]
+    await _fan_out(memo, affected, inventory, now=now, logger=logger)
+
+
+@kopf.on.delete(*SUBSCRIPTIONS)
+async def unbind_subscription(body: kopf.Body, memo: kopf.Memo, logger: Any, **kwargs: Any) -> None:
+    """Take the subscription's id tags off every charger it covered."""
+    subscription = v1alpha1.Subscription.model_validate(dict(body))
+    inventory = _inventory(kwargs)
+    namespace = subscription.metadata.get("namespace")
+    name = str(subscription.metadata.get("name"))
+    affected = [ch for ch in inventory.chargers_in(namespace) if subscriptions.covers(subscription, ch)]
+    await _fan_out(memo, affected, inventory, now=datetime.now(UTC), logger=logger, excluding=name)
+
+
+async def _fan_out(
+    memo: kopf.Memo,
+    chargers: Iterable[v1alpha1.Charger],
+    inventory: Inventory,
+    *,
+    now: datetime,
+    logger: Any,
+    excluding: str | None = None,
+) -> None:
+    limit = asyncio.Semaphore(FANOUT_CONCURRENCY)
+
+    async def one(charger: v1alpha1.Charger) -> None:
+        async with limit:
+            await reconcile.push(
+                runtime.of(memo),
+                charger,
+                inventory,
+                now=now,
+                logger=logger,
+                with_password=False,
+                excluding_subscription=excluding,
+            )
+
+    try:
+        await asyncio.gather(*(one(charger) for charger in chargers))
+    except GatewayUnreachableError as error:
+        raise kopf.TemporaryError(str(error), delay=GATEWAY_RETRY_S) from error

@@ -1,0 +1,53 @@
+"""The objects a Charger's plan depends on, read from kopf's in-memory indexes.
+
+kopf fills every index before it calls the first handler, so a handler never plans from a half-read
+cluster. The index functions live in ``handlers/indexes.py``; this module only reads them.
+"""
+
+import dataclasses
+from collections.abc import Iterable, Mapping
+from datetime import UTC, date, datetime
+from typing import Any, TypeVar
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from chargeops.api.v1alpha1 import Charger, Site, Subscription, Tariff
+
+Model = TypeVar("Model")
+Key = tuple[str | None, str]
+
+
+@dataclasses.dataclass(frozen=True)
+class Inventory:
+    """Views of the indexes one handler call received."""
+
+    sites: Mapping[Any, Iterable[Site]]
+    tariffs: Mapping[Any, Iterable[Tariff]]
+    chargers: Mapping[Any, Iterable[Charger]]
+    subscriptions: Mapping[Any, Iterable[Subscription]]
+
+    def site(self, namespace: str | None, name: str) -> Site | None:
+        return _first(self.sites, (namespace, name))
+
+    def tariff(self, namespace: str | None, name: str) -> Tariff | None:
+        return _first(self.tariffs, (namespace, name))
+
+    def chargers_in(self, namespace: str | None) -> list[Charger]:
+        return list(self.chargers.get(namespace, ()))
+
+    def subscriptions_in(self, namespace: str | None, *, excluding: str | None = None) -> list[Subscription]:
+        return [s for s in self.subscriptions.get(namespace, ()) if s.metadata.get("name") != excluding]
+
+
+def local_today(site: Site | None, now: datetime) -> date:
+    """Today's date in the site's time zone (UTC when the site or its zone is unknown)."""
+    zone: ZoneInfo | Any = UTC
+    if site is not None:
+        try:
+            zone = ZoneInfo(site.spec.time_zone)
+        except ZoneInfoNotFoundError:
+            zone = UTC
+    return now.astimezone(zone).date()
+
+
+def _first(index: Mapping[Any, Iterable[Model]], key: Key) -> Model | None:
+    return next(iter(index.get(key, ())), None)

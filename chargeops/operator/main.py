@@ -1,0 +1,48 @@
+"""Run the operator: kopf with chargeops's handlers, cluster-wide, with one shared ``Runtime``.
+
+``chargeops operator`` calls ``run``; tests call ``run`` in a thread or ``kopf.testing.KopfRunner``.
+"""
+
+import asyncio
+import threading
+
+import kopf
+
+from chargeops.operator import runtime
+from chargeops.operator.gateway_client import GatewayClient
+from chargeops.operator.handlers import (  # noqa: F401 - importing registers the handlers with kopf
+    chargers,
+    indexes,
+    lifecycle,
+    subscriptions,
+)
+
+
+def memo_for(settings: runtime.OperatorSettings, *, kubeconfig: str | None = None) -> kopf.Memo:
+    """The operator-level memo holding the Runtime; the gateway client is created on the running loop."""
+    return kopf.Memo(
+        {
+            runtime.MEMO_KEY: runtime.Runtime(
+                settings=settings,
+                gateway=GatewayClient(settings.gateway_url, token=settings.gateway_token),
+                secrets=runtime.SecretReader.from_kubeconfig(kubeconfig),
+            )
+        }
+    )
+
+
+async def run(
+    settings: runtime.OperatorSettings,
+    *,
+    kubeconfig: str | None = None,
+    stop_flag: asyncio.Event | threading.Event | None = None,
+    ready_flag: asyncio.Event | threading.Event | None = None,
+) -> None:
+    """Run until ``stop_flag`` is set (or the process is signalled)."""
+    await kopf.operator(
+        clusterwide=True,
+        standalone=True,  # one active replica, as DESIGN.md says; no kopf peering objects needed
+        memo=memo_for(settings, kubeconfig=kubeconfig),
+        stop_flag=stop_flag,
+        ready_flag=ready_flag,
+    )

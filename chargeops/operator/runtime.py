@@ -1,0 +1,77 @@
+"""What the operator's handlers share for its whole run: settings, the gateway client, the Secret reader.
+
+``chargeops operator`` builds one ``Runtime`` and hands it to kopf as the operator-level ``memo``;
+handlers take it with ``runtime.of(memo)``.
+"""
+
+import asyncio
+import base64
+import dataclasses
+from typing import Any
+
+from kubernetes import client as k8s
+from kubernetes import config as k8s_config
+from kubernetes.client.exceptions import ApiException
+
+from chargeops.operator.gateway_client import GatewayClient
+
+MEMO_KEY = "chargeops_runtime"
+
+
+@dataclasses.dataclass(frozen=True)
+class OperatorSettings:
+    """How the operator reaches the gateway and how often it looks."""
+
+    gateway_url: str
+    gateway_token: str
+    observe_interval_s: float = 30.0
+    # Deleting a Charger waits this long for a connected charger to return to free charging.
+    release_timeout_s: float = 120.0
+
+
+class SecretReader:
+    """Reads single keys of Secrets (charger passwords): get only, never list or watch."""
+
+    def __init__(self, api: k8s.CoreV1Api) -> None:
+        self.api = api
+
+    @classmethod
+    def from_kubeconfig(cls, kubeconfig: str | None = None, *, context: str | None = None) -> "SecretReader":
+        """Log in like kubectl (in-cluster first, then the kubeconfig)."""
+        try:
+            k8s_config.load_incluster_config()  # type: ignore[no-untyped-call]
+            api_client = k8s.ApiClient()
+        except k8s_config.ConfigException:
+            api_client = k8s_config.new_client_from_config(config_file=kubeconfig, context=context)  # type: ignore[no-untyped-call]
+        return cls(k8s.CoreV1Api(api_client))
+
+    async def read(self, namespace: str, name: str, key: str) -> str | None:
+        """The value of ``key`` in Secret ``namespace/name``, or None when the Secret or key is missing."""
+
+        def get() -> str | None:
+            try:
+                secret = self.api.read_namespaced_secret(name, namespace)
+            except ApiException as error:
+                if error.status == 404:
+                    return None
+                raise
+            data = secret.data or {}
+            return base64.b64decode(data[key]).decode() if key in data else None
+
+        return await asyncio.to_thread(get)
+
+
+@dataclasses.dataclass(frozen=True)
+class Runtime:
+    """The operator's shared parts."""
+
+    settings: OperatorSettings
+    gateway: GatewayClient
+    secrets: SecretReader
+
+
+def of(memo: Any) -> Runtime:
+    """The Runtime kopf carries in ``memo``."""
+    runtime = memo[MEMO_KEY]
+    assert isinstance(runtime, Runtime)
+    return runtime
