@@ -53,12 +53,13 @@ test: binaries system-deps node-deps  ## Run the whole test suite against a real
 test-unit: install system-deps  ## Run the tests that need no cluster.
 	$(BIN)/pytest tests/unit
 
-check: install  ## ruff, mypy (strict), import contracts, and crds/ up to date.
+check: install  ## ruff, mypy (strict), import contracts, crds/ and the Argo CD snippet up to date.
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 	$(BIN)/mypy
 	$(BIN)/lint-imports
 	$(BIN)/chargeops crds --check
+	$(BIN)/chargeops argocd-health --check
 
 crds: install  ## Regenerate crds/ from the API types.
 	$(BIN)/chargeops crds
