@@ -14,6 +14,7 @@ from chargeops.operator.handlers import (  # noqa: F401 - importing registers th
     chargers,
     indexes,
     lifecycle,
+    prices,
     subscriptions,
 )
 

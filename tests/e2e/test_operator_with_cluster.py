@@ -162,3 +162,31 @@ async def test_the_local_list_follows_subscriptions(
         await eventually(lambda: set(held.entries) == {"04A2B3C4D5E6F7", "APP-ada-7f3c"}, timeout_s=30)
         await asyncio.to_thread(kubectl, "delete", "subscription", "ada", "--wait=false")
         await eventually(lambda: len(held.entries) == 0, timeout_s=30)
+
+
+async def test_a_site_leaving_the_business_plan_blocks_pay_per_month_without_half_switching(
+    operator: None, gateway: RunningGateway, kubectl: NamespacedKubectl
+) -> None:
+    async with chargers(gateway) as stations:
+        await asyncio.to_thread(kubectl, "apply", "-f", str(EXAMPLES))
+        await wait_condition(kubectl, "charger", "garage-north-1", "Ready", status="True")
+        await asyncio.to_thread(kubectl, "patch", "site", "parkside", "--type=merge", "-p", '{"spec":{"plan":"Basic"}}')
+        blocked = await wait_condition(
+            kubectl, "charger", "garage-north-1", "Ready", status="False", reason="PlanNotEligible"
+        )
+        assert "Site parkside is on the Basic plan" in blocked["message"]
+        held = stations["PARKSIDE-N1"].state
+        assert held.settings.local_list_enabled  # left as it was: still pay-per-month, not half-switched
+        assert set(held.local_list.entries) == {"04A2B3C4D5E6F7", "APP-ada-7f3c"}
+
+
+async def test_a_time_zone_that_does_not_exist_is_reported_on_the_site(
+    operator: None, kubectl: NamespacedKubectl
+) -> None:
+    await asyncio.to_thread(kubectl, "apply", "-f", str(EXAMPLES / "00-site.yaml"))
+    await wait_condition(kubectl, "site", "parkside", "Ready", status="True")
+    await asyncio.to_thread(
+        kubectl, "patch", "site", "parkside", "--type=merge", "-p", '{"spec":{"timeZone":"Mars/Olympus_Mons"}}'
+    )
+    refused = await wait_condition(kubectl, "site", "parkside", "Ready", status="False", reason="InvalidTimeZone")
+    assert "Mars/Olympus_Mons is not in the tz database" in refused["message"]

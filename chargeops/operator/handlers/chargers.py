@@ -28,7 +28,7 @@ GATEWAY_RETRY_S = 15
 OBSERVE_INTERVAL_S = float(os.environ.get("CHARGEOPS_OBSERVE_INTERVAL_S", "30"))
 
 
-def _inventory(kwargs: dict[str, Any]) -> Inventory:
+def inventory_of(kwargs: dict[str, Any]) -> Inventory:
     return Inventory(
         sites=kwargs["site_index"],
         tariffs=kwargs["tariff_index"],
@@ -44,7 +44,7 @@ async def _reconcile(
     now = datetime.now(UTC)
     try:
         plan, observed = await reconcile.push(
-            runtime.of(memo), charger, _inventory(kwargs), now=now, logger=logger, with_password=with_password
+            runtime.of(memo), charger, inventory_of(kwargs), now=now, logger=logger, with_password=with_password
         )
     except GatewayUnreachableError as error:
         if conditions.mark_false(body, patch, c.READY, error.reason, str(error), now=now):

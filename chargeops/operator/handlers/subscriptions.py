@@ -18,7 +18,7 @@ from chargeops.api.v1alpha1 import GROUP, VERSION
 from chargeops.api.v1alpha1 import conditions as c
 from chargeops.operator import conditions, reconcile, runtime, subscriptions
 from chargeops.operator.errors import GatewayUnreachableError
-from chargeops.operator.handlers.chargers import GATEWAY_RETRY_S, _inventory
+from chargeops.operator.handlers.chargers import GATEWAY_RETRY_S, inventory_of
 from chargeops.operator.inventory import Inventory, local_today
 
 SUBSCRIPTIONS = (GROUP, VERSION, "subscriptions")
@@ -33,7 +33,7 @@ FANOUT_CONCURRENCY = 32
 async def bind_subscription(body: kopf.Body, patch: kopf.Patch, memo: kopf.Memo, logger: Any, **kwargs: Any) -> None:
     """Work out the phase and the covered chargers; give those chargers their new id tag lists."""
     subscription = v1alpha1.Subscription.model_validate(dict(body))
-    inventory = _inventory(kwargs)
+    inventory = inventory_of(kwargs)
     namespace = subscription.metadata.get("namespace")
     now = datetime.now(UTC)
     site = inventory.site(namespace, subscription.spec.site_ref.name)
@@ -54,21 +54,21 @@ async def bind_subscription(body: kopf.Body, patch: kopf.Patch, memo: kopf.Memo,
     affected = [
         ch for ch in inventory.chargers_in(namespace) if str(ch.metadata.get("name")) in previously | set(names)
     ]
-    await _fan_out(memo, affected, inventory, now=now, logger=logger)
+    await fan_out(memo, affected, inventory, now=now, logger=logger)
 
 
 @kopf.on.delete(*SUBSCRIPTIONS)
 async def unbind_subscription(body: kopf.Body, memo: kopf.Memo, logger: Any, **kwargs: Any) -> None:
     """Take the subscription's id tags off every charger it covered."""
     subscription = v1alpha1.Subscription.model_validate(dict(body))
-    inventory = _inventory(kwargs)
+    inventory = inventory_of(kwargs)
     namespace = subscription.metadata.get("namespace")
     name = str(subscription.metadata.get("name"))
     affected = [ch for ch in inventory.chargers_in(namespace) if subscriptions.covers(subscription, ch)]
-    await _fan_out(memo, affected, inventory, now=datetime.now(UTC), logger=logger, excluding=name)
+    await fan_out(memo, affected, inventory, now=datetime.now(UTC), logger=logger, excluding=name)
 
 
-async def _fan_out(
+async def fan_out(
     memo: kopf.Memo,
     chargers: Iterable[v1alpha1.Charger],
     inventory: Inventory,
