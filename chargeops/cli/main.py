@@ -3,7 +3,7 @@
 import click
 
 from chargeops import __version__
-from chargeops.cli import argocd, crds, dev, gateway, operator, simulate
+from chargeops.cli import approve, argocd, crds, dev, gateway, operator, simulate
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
@@ -12,6 +12,7 @@ def cli() -> None:
     """Pay-per-month EV charging, declared as Kubernetes resources."""
 
 
+cli.add_command(approve.approve)
 cli.add_command(argocd.argocd_health)
 cli.add_command(crds.crds)
 cli.add_command(dev.dev)
