@@ -1,7 +1,8 @@
 """The operator end to end: kubectl apply of the examples reconfigures live (simulated) chargers.
 
 Real kube-apiserver + etcd, the real gateway, simulated chargers over real websockets, and the kopf
-operator running in this process against the API server.
+operator running in this process against the API server as its own ServiceAccount, with only the
+permissions of the shipped ClusterRole (deploy/rbac/operator.yaml) — not as cluster-admin.
 """
 
 import asyncio
@@ -36,16 +37,37 @@ PASSWORDS = {
 }
 
 
+RBAC = Path(__file__).resolve().parents[2] / "deploy" / "rbac" / "operator.yaml"
+
+
+def operator_kubeconfig(control_plane: ControlPlane, path: Path) -> Path:
+    """A kubeconfig for the operator's ServiceAccount with the shipped least-privilege ClusterRole."""
+    control_plane.kubectl("apply", "-f", str(RBAC))
+    token = control_plane.kubectl(
+        "create", "token", "chargeops-operator", "-n", "chargeops-system", "--duration=2h"
+    ).stdout.strip()
+    cluster = {"server": control_plane.server, "certificate-authority": str(control_plane.ca_file)}
+    document = {
+        "apiVersion": "v1",
+        "kind": "Config",
+        "clusters": [{"name": "dev", "cluster": cluster}],
+        "users": [{"name": "operator", "user": {"token": token}}],
+        "contexts": [{"name": "operator", "context": {"cluster": "dev", "user": "operator"}}],
+        "current-context": "operator",
+    }
+    path.write_text(json.dumps(document))
+    return path
+
+
 @pytest.fixture
 async def operator(
-    control_plane: ControlPlane, gateway: RunningGateway, monkeypatch: pytest.MonkeyPatch
+    control_plane: ControlPlane, gateway: RunningGateway, monkeypatch: pytest.MonkeyPatch, tmp_path: Path
 ) -> AsyncIterator[None]:
-    monkeypatch.setenv("KUBECONFIG", str(control_plane.kubeconfig))
+    kubeconfig = await asyncio.to_thread(operator_kubeconfig, control_plane, tmp_path / "operator.kubeconfig")
+    monkeypatch.setenv("KUBECONFIG", str(kubeconfig))
     stop, ready = asyncio.Event(), asyncio.Event()
     settings = runtime.OperatorSettings(gateway_url=gateway.control_url, gateway_token=gateway.token)
-    task = asyncio.create_task(
-        main.run(settings, kubeconfig=str(control_plane.kubeconfig), stop_flag=stop, ready_flag=ready)
-    )
+    task = asyncio.create_task(main.run(settings, kubeconfig=str(kubeconfig), stop_flag=stop, ready_flag=ready))
     await asyncio.wait_for(ready.wait(), 60)
     yield
     stop.set()
