@@ -8,6 +8,7 @@ from pathlib import Path
 
 import click
 
+from chargeops.ocpp_gateway import session
 from chargeops.ocpp_gateway.app import Gateway
 from chargeops.ocpp_gateway.settings import DEFAULT_DATABASE_URL, GatewaySettings
 
@@ -46,6 +47,7 @@ def _split(address: str, *, default_port: int) -> tuple[str, int]:
 )
 @click.option("--response-timeout", default=30.0, show_default=True, help="Seconds to wait for a charger's answer.")
 @click.option("--log-level", default="INFO", show_default=True)
+@click.option("--wire-log", is_flag=True, help="Log every OCPP frame (id tags included).")
 def gateway(  # noqa: PLR0917 - click passes one argument per option
     listen: str,
     control_listen: str,
@@ -56,9 +58,12 @@ def gateway(  # noqa: PLR0917 - click passes one argument per option
     dev_accept_unknown: bool,
     response_timeout: float,
     log_level: str,
+    wire_log: bool,
 ) -> None:
     """Run the OCPP gateway chargers connect to."""
     logging.basicConfig(level=log_level.upper(), format="%(asctime)s %(levelname)s %(name)s %(message)s")
+    # The ocpp library logs every frame at INFO, id tags included: quiet unless asked for (as simulate).
+    logging.getLogger(session.WIRE_LOGGER.name).setLevel(logging.INFO if wire_log else logging.WARNING)
     token = token_file.read_text().strip() if token_file else os.environ.get(TOKEN_ENV, "")
     if not token:
         raise click.UsageError(f"give the control API token with --token-file or ${TOKEN_ENV}")

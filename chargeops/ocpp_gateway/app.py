@@ -17,7 +17,7 @@ from aiohttp import web
 from websockets.asyncio.server import Server, serve
 
 from chargeops.api.gateway import DesiredState, MeterReading, ObservedState, Session, SessionPage, StoredDesiredState
-from chargeops.ocpp_gateway import server
+from chargeops.ocpp_gateway import server, validation
 from chargeops.ocpp_gateway.context import Clock
 from chargeops.ocpp_gateway.control import commands, routes
 from chargeops.ocpp_gateway.errors import ChargerNotConnectedError
@@ -30,6 +30,8 @@ log = logging.getLogger(__name__)
 # The ocpp library validates every message in a thread-pool executor by default; the hand-off costs more
 # than the validation of a small OCPP message (DESIGN.md, performance facts), so validation runs inline.
 ocpp.messages.ASYNC_VALIDATION = False
+# ... and with validators compiled from the library's schemas (``validation``).
+validation.install()
 
 
 def utc_now() -> datetime:

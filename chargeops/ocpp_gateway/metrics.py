@@ -4,6 +4,8 @@ Names follow Prometheus conventions (``_total`` counters, ``_seconds`` histogram
 Labels are bounded: OCPP action names and result codes, never charger ids.
 """
 
+import functools
+
 from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram
 
 REGISTRY = CollectorRegistry(auto_describe=True)
@@ -39,3 +41,19 @@ CALL_ERRORS_SENT = Counter(
 CONVERGENCES = Counter(
     "chargeops_gateway_convergences_total", "Convergence runs, by result.", ["result"], registry=REGISTRY
 )
+
+
+# Every call a charger makes counts once in MESSAGES and CALL_LATENCY. ``labels()`` takes a lock and
+# builds a key each time; the children are few (bounded labels) and are kept here instead.
+
+
+@functools.cache
+def messages(action: str, result: str) -> Counter:
+    """The MESSAGES child for ``action`` and ``result``."""
+    return MESSAGES.labels(action, result)
+
+
+@functools.cache
+def call_latency(action: str) -> Histogram:
+    """The CALL_LATENCY child for ``action``."""
+    return CALL_LATENCY.labels(action)

@@ -7,6 +7,7 @@ exception becomes InternalError instead of ending the connection, and replies on
 1.6's spelling of error codes.
 """
 
+import inspect
 import logging
 import time
 from collections.abc import Callable
@@ -20,6 +21,7 @@ from ocpp.v16 import ChargePoint as ChargePoint16
 from ocpp.v16.enums import Action as Action16
 from ocpp.v201 import ChargePoint as ChargePoint201
 from ocpp.v201.enums import Action as Action201
+from websockets.exceptions import ConnectionClosed
 
 from chargeops.api.v1alpha1 import OcppVersion
 from chargeops.ocpp_gateway import frames, metrics
@@ -49,7 +51,14 @@ Handler = TypeVar("Handler", bound=Callable[..., Any])
 
 def on(action: str) -> Callable[[Handler], Handler]:
     """The library's ``@on``, typed: marks a method as the handler of a charger's ``action``."""
-    return cast(Callable[[Handler], Handler], routing.on(action))
+
+    def mark(handler: Handler) -> Handler:
+        # The library asks inspect.signature(handler) on every call it routes (does it take
+        # call_unique_id?); computed once here, inspect finds it in __signature__ instead of rebuilding it.
+        handler.__signature__ = inspect.signature(handler)  # type: ignore[attr-defined]
+        return cast(Handler, routing.on(action)(handler))
+
+    return mark
 
 
 # ocpp logs every frame at INFO, id tags included; this logger is quiet unless asked for.
@@ -91,6 +100,8 @@ class RoutingMixin:
         try:
             self._require_handler(msg.action)
             await self._handle_call(msg)  # type: ignore[attr-defined]
+        except ConnectionClosed:
+            raise  # the charger left before its answer went out: the connection ends, nothing to answer
         except OCPPError as error:
             result = error.code
             await self._send(msg.create_call_error(error).to_json())
@@ -100,8 +111,8 @@ class RoutingMixin:
             self.ctx.logger.exception("Handling %s failed.", msg.action)
             await self._send(msg.create_call_error(Exception()).to_json())
         action = msg.action if msg.action in self.route_map else "Unknown"  # type: ignore[attr-defined]
-        metrics.MESSAGES.labels(action, result).inc()
-        metrics.CALL_LATENCY.labels(action).observe(time.perf_counter() - started)
+        metrics.messages(action, result).inc()
+        metrics.call_latency(action).observe(time.perf_counter() - started)
 
     def _require_handler(self, action: str) -> None:
         """OCPP-J §4.2.3: NotImplemented for an action the receiver does not know, NotSupported for one it

@@ -5,6 +5,7 @@
 
 import asyncio
 import threading
+from collections.abc import Collection
 
 import kopf
 
@@ -36,12 +37,14 @@ async def run(
     settings: runtime.OperatorSettings,
     *,
     kubeconfig: str | None = None,
+    namespaces: Collection[str] = (),
     stop_flag: asyncio.Event | threading.Event | None = None,
     ready_flag: asyncio.Event | threading.Event | None = None,
 ) -> None:
-    """Run until ``stop_flag`` is set (or the process is signalled)."""
+    """Run until ``stop_flag`` is set (or the process is signalled); cluster-wide unless ``namespaces``."""
     await kopf.operator(
-        clusterwide=True,
+        clusterwide=not namespaces,
+        namespaces=list(namespaces),
         standalone=True,  # one active replica, as DESIGN.md says; no kopf peering objects needed
         memo=memo_for(settings, kubeconfig=kubeconfig),
         stop_flag=stop_flag,

@@ -1,9 +1,9 @@
 """SIGKILL the gateway in the middle of transactions, restart it, and count: every session exactly once.
 
-The gateway runs as a real process (``chargeops gateway``) on a SQLite file; simulated chargers keep
-charging through each crash, queue their transaction messages while the gateway is gone, and redeliver
-them on reconnect (OCPP 1.6 §3.7). Afterwards the store must hold each session once, stopped, with the
-energy the charger measured.
+The gateway runs as a real process (``chargeops gateway``) on a SQLite file, then on a PostgreSQL
+database; simulated chargers keep charging through each crash, queue their transaction messages while
+the gateway is gone, and redeliver them on reconnect (OCPP 1.6 §3.7). Afterwards the store must hold
+each session once, stopped, with the energy the charger measured.
 """
 
 import asyncio
@@ -40,8 +40,8 @@ def free_port() -> int:
 class GatewayProcess:
     """``chargeops gateway`` as a child process that can be killed and started again on the same ports."""
 
-    def __init__(self, database: Path) -> None:
-        self.database = database
+    def __init__(self, database_url: str) -> None:
+        self.database_url = database_url
         self.ocpp_port = free_port()
         self.control_port = free_port()
         self.token = secrets.token_urlsafe(24)
@@ -60,7 +60,7 @@ class GatewayProcess:
             "--control-listen",
             f"127.0.0.1:{self.control_port}",
             "--database-url",
-            f"sqlite+aiosqlite:///{self.database}",
+            self.database_url,
             "--response-timeout",
             "5",
             "--log-level",
@@ -88,8 +88,8 @@ class GatewayProcess:
 
 
 @pytest.fixture
-async def gateway_process(tmp_path: Path) -> AsyncIterator[GatewayProcess]:
-    process = GatewayProcess(tmp_path / "gateway.db")
+async def gateway_process(database_url: str) -> AsyncIterator[GatewayProcess]:
+    process = GatewayProcess(database_url)
     await process.start()
     yield process
     if process.process is not None and process.process.returncode is None:

@@ -1,43 +1,16 @@
 """OCPP 1.6 sessions over a real websocket: stored before the reply, redelivery never counts twice."""
 
-import json
-from datetime import UTC, datetime, timedelta
-from typing import Any
-
 import pytest
-from websockets.asyncio.client import ClientConnection
 
-from tests.e2e.harness import PASSWORD, Control, RawCharger, recv_reply
+from tests.e2e.harness import PASSWORD, Control, Frames, RawCharger, stamp
 
 pytestmark = pytest.mark.e2e
-
-
-class Frames:
-    """A charger speaking 1.6 in raw frames, with message ids it chooses."""
-
-    def __init__(self, connection: ClientConnection) -> None:
-        self.connection = connection
-        self.count = 0
-
-    async def call(self, action: str, payload: dict[str, Any], *, message_id: str | None = None) -> Any:
-        self.count += 1
-        message_id = message_id or f"m{self.count}"
-        await self.connection.send(json.dumps([2, message_id, action, payload]))
-        reply = await recv_reply(self.connection)
-        assert reply[1] == message_id
-        assert reply[0] == 3, reply
-        return reply[2]
 
 
 @pytest.fixture
 async def charger(control: Control, raw_charger: RawCharger) -> Frames:
     await control.put_desired("CP-TX", password=PASSWORD, authorization="Required", authorizedIdTags=["TAG-OK"])
     return Frames(await raw_charger("CP-TX"))
-
-
-def stamp(minutes_from_now: float = 0) -> str:
-    """A timestamp near the gateway's clock, so no message looks delivered late."""
-    return (datetime.now(UTC) + timedelta(minutes=minutes_from_now)).isoformat().replace("+00:00", "Z")
 
 
 START = {"connectorId": 1, "idTag": "TAG-OK", "meterStart": 1000, "timestamp": stamp()}

@@ -27,7 +27,12 @@ from chargeops.simulator.station_config import StationConfig
 from tests.e2e.harness import RunningGateway
 from tests.e2e.test_gateway_convergence import eventually
 
-pytestmark = [pytest.mark.e2e, pytest.mark.timeout(120)]
+# The store backend adds nothing here (the gateway's own e2e tests run on both); SQLite keeps it short.
+pytestmark = [
+    pytest.mark.e2e,
+    pytest.mark.timeout(180),
+    pytest.mark.parametrize("database_url", ["sqlite"], indirect=True),
+]
 
 EXAMPLES = Path(__file__).resolve().parents[2] / "examples"
 PASSWORDS = {
@@ -61,13 +66,19 @@ def operator_kubeconfig(control_plane: ControlPlane, path: Path) -> Path:
 
 @pytest.fixture
 async def operator(
-    control_plane: ControlPlane, gateway: RunningGateway, monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+    control_plane: ControlPlane,
+    gateway: RunningGateway,
+    namespace: str,
+    monkeypatch: pytest.MonkeyPatch,
+    tmp_path: Path,
 ) -> AsyncIterator[None]:
     kubeconfig = await asyncio.to_thread(operator_kubeconfig, control_plane, tmp_path / "operator.kubeconfig")
     monkeypatch.setenv("KUBECONFIG", str(kubeconfig))
     stop, ready = asyncio.Event(), asyncio.Event()
     settings = runtime.OperatorSettings(gateway_url=gateway.control_url, gateway_token=gateway.token)
-    task = asyncio.create_task(main.run(settings, kubeconfig=str(kubeconfig), stop_flag=stop, ready_flag=ready))
+    task = asyncio.create_task(
+        main.run(settings, kubeconfig=str(kubeconfig), namespaces=[namespace], stop_flag=stop, ready_flag=ready)
+    )
     await asyncio.wait_for(ready.wait(), 60)
     yield
     stop.set()
@@ -133,7 +144,7 @@ async def wait_condition(
             return dict(found)
         return None
 
-    return dict(await eventually(lambda: asyncio.to_thread(matches), timeout_s=60))
+    return dict(await eventually(lambda: asyncio.to_thread(matches), timeout_s=90))
 
 
 async def test_applying_the_examples_reconfigures_only_the_approved_charger(

@@ -3,7 +3,7 @@
 from collections.abc import Mapping
 from typing import Any, TypeVar
 
-from ocpp.exceptions import TypeConstraintViolationError
+from ocpp.exceptions import PropertyConstraintViolationError, TypeConstraintViolationError
 from pydantic import BaseModel, ConfigDict, ValidationError
 
 Model = TypeVar("Model", bound="Payload")
@@ -18,10 +18,29 @@ class Payload(BaseModel):
 
 def parse(model: type[Model], payload: Mapping[str, Any]) -> Model:
     """``payload`` as ``model``; a value the schema let through but the model cannot use is the charger's
-    TypeConstraintViolation."""
+    TypeConstraintViolation, and a NUL character anywhere is its PropertyConstraintViolation."""
+    where = _nul_at(payload, "")
+    if where is not None:
+        # No OCPP string holds a NUL, and PostgreSQL text cannot store one: refuse it, naming the field.
+        raise PropertyConstraintViolationError(details={"cause": f"{where or 'payload'} contains a NUL character"})
     try:
         return model.model_validate(payload)
     except ValidationError as exc:
         first = exc.errors()[0]
         where = ".".join(str(part) for part in first["loc"])
         raise TypeConstraintViolationError(details={"cause": f"{where}: {first['msg']}"}) from None
+
+
+def _nul_at(value: Any, path: str) -> str | None:
+    if isinstance(value, str):
+        return path if "\x00" in value else None
+    if isinstance(value, Mapping):
+        return next(
+            (found for key, item in value.items() if (found := _nul_at(item, f"{path}.{key}".lstrip("."))) is not None),
+            None,
+        )
+    if isinstance(value, list):
+        return next(
+            (found for n, item in enumerate(value) if (found := _nul_at(item, f"{path}[{n}]")) is not None), None
+        )
+    return None

@@ -64,6 +64,7 @@ def _paths() -> dict[str, Any]:
                         "description": "The charger's answer",
                         "content": {"application/json": {"schema": {"type": "object"}}},
                     },
+                    "400": _PROBLEM,
                     "401": _PROBLEM,
                     "409": _PROBLEM,
                     "422": _PROBLEM,
@@ -106,13 +107,13 @@ def _paths() -> dict[str, Any]:
                     "required": True,
                     "content": {"application/json": {"schema": {"$ref": _REF.format(model="DesiredState")}}},
                 },
-                "responses": {"200": _json("StoredDesiredState"), "401": _PROBLEM, "422": _PROBLEM},
+                "responses": {"200": _json("StoredDesiredState"), "400": _PROBLEM, "401": _PROBLEM, "422": _PROBLEM},
             },
             "get": {
                 "summary": "A charger's desired state.",
                 "security": _AUTH,
                 "parameters": [_CP_ID],
-                "responses": {"200": _json("StoredDesiredState"), "401": _PROBLEM, "404": _PROBLEM},
+                "responses": {"200": _json("StoredDesiredState"), "400": _PROBLEM, "401": _PROBLEM, "404": _PROBLEM},
             },
         },
         "/v1/chargers/{cp_id}/observed": {
@@ -120,7 +121,7 @@ def _paths() -> dict[str, Any]:
                 "summary": "What the gateway last saw of a charger.",
                 "security": _AUTH,
                 "parameters": [_CP_ID],
-                "responses": {"200": _json("ObservedState"), "401": _PROBLEM},
+                "responses": {"200": _json("ObservedState"), "400": _PROBLEM, "401": _PROBLEM},
             }
         },
         "/v1/chargers/{cp_id}": {
@@ -128,7 +129,7 @@ def _paths() -> dict[str, Any]:
                 "summary": "Forget a charger (its sessions stay).",
                 "security": _AUTH,
                 "parameters": [_CP_ID],
-                "responses": {"204": {"description": "Forgotten"}, "401": _PROBLEM, "404": _PROBLEM},
+                "responses": {"204": {"description": "Forgotten"}, "400": _PROBLEM, "401": _PROBLEM, "404": _PROBLEM},
             }
         },
         **command_paths,
@@ -145,7 +146,7 @@ def _paths() -> dict[str, Any]:
                 "summary": "One session.",
                 "security": _AUTH,
                 "parameters": [_SESSION_ID],
-                "responses": {"200": _json("Session"), "401": _PROBLEM, "404": _PROBLEM},
+                "responses": {"200": _json("Session"), "400": _PROBLEM, "401": _PROBLEM, "404": _PROBLEM},
             }
         },
         "/v1/sessions/{session_id}/readings": {
@@ -153,7 +154,7 @@ def _paths() -> dict[str, Any]:
                 "summary": "Energy register readings of a session.",
                 "security": _AUTH,
                 "parameters": [_SESSION_ID],
-                "responses": {"200": _array("MeterReading"), "401": _PROBLEM},
+                "responses": {"200": _array("MeterReading"), "400": _PROBLEM, "401": _PROBLEM},
             }
         },
     }

@@ -2,6 +2,8 @@
 ``chargeops.api.gateway``; errors are ``{"reason": …, "message": …}`` with a fitting status."""
 
 import hmac
+import json
+import re
 from collections.abc import Awaitable, Callable, Sequence
 from datetime import datetime
 from typing import Any, Protocol
@@ -11,12 +13,15 @@ from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 from pydantic import BaseModel, ValidationError
 
 from chargeops.api.gateway import DesiredState, MeterReading, ObservedState, Session, SessionPage, StoredDesiredState
+from chargeops.api.v1alpha1.charger import CHARGE_POINT_ID_PATTERN
 from chargeops.ocpp_gateway import metrics
 from chargeops.ocpp_gateway.control import commands, openapi
 from chargeops.ocpp_gateway.errors import ChargerNotConnectedError, ChargerRefusedError, ChargerTimeoutError
+from chargeops.ocpp_gateway.store.errors import InvalidCursorError, InvalidPageLimitError
 
 Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
 MAX_PAGE = 1000
+_CHARGE_POINT_ID = re.compile(CHARGE_POINT_ID_PATTERN)
 
 
 class Backend(Protocol):
@@ -36,7 +41,7 @@ class Backend(Protocol):
 
 def application(backend: Backend, *, token: str) -> web.Application:
     """The control API as an aiohttp application."""
-    app = web.Application(middlewares=[_bearer_auth(token)], client_max_size=4 * 1024 * 1024)
+    app = web.Application(middlewares=[_bearer_auth(token), _refuse_nul], client_max_size=4 * 1024 * 1024)
     routes = _Routes(backend)
     app.router.add_get("/healthz", routes.healthz)
     app.router.add_get("/readyz", routes.readyz)
@@ -83,6 +88,15 @@ def _bearer_auth(token: str) -> Any:
     return middleware
 
 
+@web.middleware
+async def _refuse_nul(request: web.Request, handler: Handler) -> web.StreamResponse:
+    """Answers 400 to a path or query holding U+0000: no id or filter has one, and PostgreSQL text cannot
+    hold it, so the store would fail on it."""
+    if "\x00" in request.path or any("\x00" in key + value for key, value in request.query.items()):
+        return problem(400, "InvalidRequest", "The path or query contains a NUL character (U+0000).")
+    return await handler(request)
+
+
 class _Routes:
     def __init__(self, backend: Backend) -> None:
         self.backend = backend
@@ -109,33 +123,36 @@ class _Routes:
             desired = DesiredState.model_validate_json(await request.read())
         except ValidationError as error:
             return problem(422, "InvalidDesiredState", _validation_message(error))
-        return _model_response(await self.backend.put_desired(request.match_info["cp_id"], desired))
+        return _model_response(await self.backend.put_desired(_charge_point_id(request), desired))
 
     async def get_desired(self, request: web.Request) -> web.Response:
-        stored = await self.backend.get_desired(request.match_info["cp_id"])
+        cp_id = _charge_point_id(request)
+        stored = await self.backend.get_desired(cp_id)
         if stored is None:
-            return problem(404, "ChargerNotFound", f"No desired state for charge point {request.match_info['cp_id']}.")
+            return problem(404, "ChargerNotFound", f"No desired state for charge point {cp_id}.")
         return _model_response(stored)
 
     async def get_observed(self, request: web.Request) -> web.Response:
-        return _model_response(await self.backend.observed(request.match_info["cp_id"]))
+        return _model_response(await self.backend.observed(_charge_point_id(request)))
 
     async def delete_charger(self, request: web.Request) -> web.Response:
-        if not await self.backend.delete_charger(request.match_info["cp_id"]):
-            return problem(404, "ChargerNotFound", f"Charge point {request.match_info['cp_id']} is not known.")
+        cp_id = _charge_point_id(request)
+        if not await self.backend.delete_charger(cp_id):
+            return problem(404, "ChargerNotFound", f"Charge point {cp_id} is not known.")
         return web.Response(status=204)
 
     async def run_command(self, request: web.Request) -> web.Response:
         name = request.match_info["command"]
         if name not in commands.COMMANDS:
             return problem(404, "UnknownCommand", f"No command {name}; known: {', '.join(commands.COMMANDS)}.")
+        cp_id = _charge_point_id(request)
         model, _ = commands.COMMANDS[name]
         try:
             command = model.model_validate_json(await request.read() or b"{}")
         except ValidationError as error:
             return problem(422, "InvalidCommand", _validation_message(error))
         try:
-            answer = await self.backend.command(request.match_info["cp_id"], name, command)
+            answer = await self.backend.command(cp_id, name, command)
         except ChargerNotConnectedError as error:
             return problem(409, error.reason, str(error))
         except ChargerTimeoutError as error:
@@ -163,7 +180,7 @@ class _Routes:
                 cursor=query.get("cursor"),
                 limit=limit,
             )
-        except ValueError as error:
+        except (ValueError, InvalidCursorError, InvalidPageLimitError) as error:
             return problem(400, "InvalidQuery", str(error))
         return _model_response(page)
 
@@ -175,6 +192,17 @@ class _Routes:
 
     async def get_readings(self, request: web.Request) -> web.Response:
         return _model_response(await self.backend.readings(request.match_info["session_id"]))
+
+
+def _charge_point_id(request: web.Request) -> str:
+    """The ``{cp_id}`` of the path; answers 400 when it cannot be a charge point id."""
+    cp_id = request.match_info["cp_id"]
+    if _CHARGE_POINT_ID.fullmatch(cp_id) is None:
+        message = f"{cp_id!r} is not a charge point id: 1-48 characters of A-Z a-z 0-9 *_=+|@.-"
+        raise web.HTTPBadRequest(
+            text=json.dumps({"reason": "InvalidChargePointId", "message": message}), content_type="application/json"
+        )
+    return cp_id
 
 
 def _time(value: str | None) -> datetime | None:

@@ -1,2 +1,3 @@
-"""Desired state → live charger: which keys (``chargeops.api.charger_configuration``), which list updates (``local_list``), in which
-protocol's words (``dialects``), the algorithm (``converge``) and when it runs (``runner``)."""
+"""Desired state → live charger: which keys (``chargeops.api.charger_configuration``), which list
+updates (``local_list``), in which protocol's words (``dialects``), the algorithm (``converge``) and when
+it runs (``runner``)."""

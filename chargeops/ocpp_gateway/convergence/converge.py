@@ -13,8 +13,8 @@ import dataclasses
 from datetime import datetime
 from typing import Any
 
-from chargeops.api.gateway import AuthorizationMode, ConfigurationResult, ObservedState, StoredDesiredState
 from chargeops.api import charger_configuration as keys
+from chargeops.api.gateway import AuthorizationMode, ConfigurationResult, ObservedState, StoredDesiredState
 from chargeops.ocpp_gateway.convergence import local_list
 from chargeops.ocpp_gateway.convergence.dialects import Dialect
 from chargeops.ocpp_gateway.errors import ChargerRefusedError

@@ -9,11 +9,15 @@ supported databases is settled here, so the query modules stay dialect-free:
   Python's ``sqlite3`` in one worker thread, one thread hand-off per store call. The URL may name the
   aiosqlite driver, as async SQLAlchemy URLs do, but aiosqlite itself is not used: it hands every
   cursor operation to its thread, about ten hand-offs per call, which made the store two to three times
-  slower in ``bench/store_throughput.py``. One thread also serializes the
-  writes, as SQLite allows only one writer. WAL journal, so another process's readers never wait;
-  ``synchronous=NORMAL``, so a commit survives the gateway being killed (a power cut may lose the last
-  ones); foreign keys on. Writes take ``BEGIN IMMEDIATE``, so a second process waits for the write
-  lock up front instead of failing half-way ("database is locked").
+  slower in ``bench/store_throughput.py``. One thread also serializes the writes, as SQLite allows only
+  one writer. Writes that queue up while one transaction runs are committed together in the next one
+  (group commit), each inside its own savepoint: a write that raises is rolled back alone, and no
+  caller hears of its write before the commit. Opening and committing a transaction and the thread
+  hand-off cost more than a typical write's statements (``bench/gateway_load.py --mode saturation``),
+  so under load this roughly halves the store's CPU. WAL journal, so another process's readers never
+  wait; ``synchronous=NORMAL``, so a commit survives the gateway being killed (a power cut may lose
+  the last ones); foreign keys on. Writes take ``BEGIN IMMEDIATE``, so a second process waits for the
+  write lock up front instead of failing half-way ("database is locked").
 - **PostgreSQL** (``postgresql+asyncpg://…``, several gateway replicas): the async engine runs the same
   function through ``run_sync``; READ COMMITTED, and the query modules lock rows (``FOR UPDATE``) or
   rely on unique keys where two replicas may race.
@@ -30,7 +34,8 @@ import decimal
 import enum
 import functools
 import json
-from collections.abc import Callable, Iterator, Mapping
+import sqlite3
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from typing import Any, Concatenate, ParamSpec, TypeVar
 
 from sqlalchemy import Connection, Engine, Select, create_engine, event, exc
@@ -87,6 +92,9 @@ class Database:
             )
         )
         self._statements: dict[Callable[[Database], Any], Any] = {}
+        # SQLite writes waiting for the next group commit, and the task that runs them.
+        self._queued: list[tuple[Callable[[Connection], Any], asyncio.Future[Any]]] = []
+        self._committer: asyncio.Task[None] | None = None
 
     @classmethod
     def connect(cls, url: str, *, engine_options: Mapping[str, Any] | None = None) -> "Database":
@@ -140,23 +148,91 @@ class Database:
         if self._async_engine is not None:
             await self._async_engine.dispose()
         if self._sqlite is not None:
+            if self._committer is not None:
+                await asyncio.shield(self._committer)
             await asyncio.get_running_loop().run_in_executor(self._sqlite.executor, self._sqlite.engine.dispose)
             self._sqlite.executor.shutdown(wait=True)
 
     async def _run(self, fn: QueryFunction[P, T], args: Any, kwargs: Any, *, write: bool) -> T:
+        def body(sync: Connection) -> T:
+            return fn(self, sync, *args, **kwargs)
+
+        if self._sqlite is not None and write:
+            return await self._group_commit(body)
         with translate_errors():
             if self._sqlite is None:
                 assert self._async_engine is not None  # one of the two is always set
                 async with self._async_engine.begin() as conn:
-                    return await conn.run_sync(lambda sync: fn(self, sync, *args, **kwargs))
-            engine = self._sqlite.writer if write else self._sqlite.engine
-            call = functools.partial(_in_transaction, engine, lambda sync: fn(self, sync, *args, **kwargs))
+                    return await conn.run_sync(body)
+            call = functools.partial(_in_transaction, self._sqlite.engine, body)
             return await asyncio.get_running_loop().run_in_executor(self._sqlite.executor, call)
+
+    async def _group_commit(self, body: Callable[[Connection], T]) -> T:
+        """Queue an SQLite write for the next commit and wait until it is committed (or failed)."""
+        future: asyncio.Future[T] = asyncio.get_running_loop().create_future()
+        self._queued.append((body, future))
+        if self._committer is None:
+            self._committer = asyncio.create_task(self._commit_queued())
+        return await future
+
+    async def _commit_queued(self) -> None:
+        assert self._sqlite is not None
+        loop = asyncio.get_running_loop()
+        batch: list[tuple[Callable[[Connection], Any], asyncio.Future[Any]]] = []
+        try:
+            while self._queued:
+                batch, self._queued = self._queued, []
+                call = functools.partial(_write_batch, self._sqlite.writer, [body for body, _ in batch])
+                outcomes: list[tuple[bool, Any]]
+                try:
+                    outcomes = await loop.run_in_executor(self._sqlite.executor, call)
+                except Exception as error:  # nothing of the batch was committed
+                    outcomes = [(False, error)] * len(batch)
+                for (_, future), (ok, value) in zip(batch, outcomes, strict=True):
+                    if future.done():
+                        continue  # its caller was cancelled; the write itself stands or fell with the batch
+                    if ok:
+                        future.set_result(value)
+                    else:
+                        future.set_exception(translated(value))
+        except BaseException:
+            # Cancelled (the loop is closing): no waiting writer may hang on an answer that never comes.
+            for _, future in [*batch, *self._queued]:
+                if not future.done():
+                    future.set_exception(errors.StoreUnavailableError("The store closed before the write was done."))
+            self._queued = []
+            raise
+        finally:
+            self._committer = None
 
 
 def _in_transaction(engine: Engine, body: Callable[[Connection], T]) -> T:
     with engine.begin() as conn:
         return body(conn)
+
+
+def _write_batch(engine: Engine, bodies: Sequence[Callable[[Connection], Any]]) -> list[tuple[bool, Any]]:
+    """Run ``bodies`` in one write transaction, each in a savepoint; (True, result) or (False, error) each.
+
+    Raises if the transaction itself fails, so that no write of the batch counts as committed.
+    """
+    if len(bodies) == 1:
+        return [(True, _in_transaction(engine, bodies[0]))]
+    outcomes: list[tuple[bool, Any]] = []
+    with engine.begin() as conn:
+        # Savepoints straight on the driver connection: SQLAlchemy's own cost more than a small write,
+        # and each one is released or rolled back before the next write begins.
+        driver = conn.connection.driver_connection
+        assert driver is not None
+        for body in bodies:
+            driver.execute("SAVEPOINT chargeops_write")
+            try:
+                outcomes.append((True, body(conn)))
+            except Exception as error:
+                driver.execute("ROLLBACK TO chargeops_write")
+                outcomes.append((False, error))
+            driver.execute("RELEASE chargeops_write")
+    return outcomes
 
 
 @contextlib.contextmanager
@@ -168,12 +244,27 @@ def translate_errors() -> Iterator[None]:
     """
     try:
         yield
-    except exc.IntegrityError:
-        raise
-    except exc.DBAPIError as error:
-        raise errors.StoreUnavailableError(f"The database failed: {error.orig!r}") from error
-    except (OSError, TimeoutError) as error:
-        raise errors.StoreUnavailableError(f"The database could not be reached: {error!r}") from error
+    except Exception as error:
+        translation = translated(error)
+        if translation is error:
+            raise
+        raise translation from error
+
+
+def translated(error: BaseException) -> BaseException:
+    """``error`` as ``translate_errors`` raises it: ``StoreUnavailableError`` for a driver error."""
+    if isinstance(error, exc.IntegrityError):
+        return error
+    if isinstance(error, exc.DBAPIError):
+        translation = errors.StoreUnavailableError(f"The database failed: {error.orig!r}")
+    elif isinstance(error, sqlite3.Error):  # from the savepoints, run on the driver connection
+        translation = errors.StoreUnavailableError(f"The database failed: {error!r}")
+    elif isinstance(error, OSError | TimeoutError):
+        translation = errors.StoreUnavailableError(f"The database could not be reached: {error!r}")
+    else:
+        return error
+    translation.__cause__ = error
+    return translation
 
 
 def json_dumps(value: object) -> str:

@@ -19,7 +19,7 @@ from datetime import datetime
 from typing import Any
 
 import pydantic
-from sqlalchemy import Connection, RowMapping, select, update
+from sqlalchemy import Connection, Insert, RowMapping, Select, Update, bindparam, select, update
 
 from chargeops.api import gateway
 from chargeops.ocpp_gateway.store import database, errors, tables
@@ -77,28 +77,50 @@ def update_state(
     replace: Collection[str],
     now: datetime,
 ) -> gateway.ObservedState:
-    """Merge ``changes`` into the stored observed state of ``cp_id`` under a row lock, and store it."""
-    query = db.lock_rows(select(_O.document).where(_O.charge_point_id == cp_id))
-    document = conn.execute(query).scalar_one_or_none()
+    """Merge ``changes`` into the stored observed state of ``cp_id`` under a row lock, and store it.
+
+    The statements are built once per database (``Database.statement``): StatusNotification lands here
+    for every connector change, and building them per call cost more than running them.
+    """
+    key = {"b_cp": cp_id}
+    document = conn.execute(db.statement(_lock_document), key).scalar_one_or_none()
     if document is None:
         observed = merge(gateway.ObservedState(charge_point_id=cp_id), changes, replace=replace)
-        created = conn.execute(
-            db.insert(tables.observed_states)
-            .values(charge_point_id=cp_id, document=observed.model_dump(mode="json", by_alias=False), updated_at=now)
-            .on_conflict_do_nothing(index_elements=["charge_point_id"])
-            .returning(_O.charge_point_id)
-        )
-        if created.first() is not None:
+        row = {
+            "charge_point_id": cp_id,
+            "document": observed.model_dump(mode="json", by_alias=False),
+            "updated_at": now,
+        }
+        if conn.execute(db.statement(_insert_document), row).first() is not None:
             return observed
         # Another writer created it just now: merge into theirs, under the lock.
-        document = conn.execute(query).scalar_one()
+        document = conn.execute(db.statement(_lock_document), key).scalar_one()
     observed = merge(_to_observed(cp_id, document), changes, replace=replace)
     conn.execute(
-        update(tables.observed_states)
-        .where(_O.charge_point_id == cp_id)
-        .values(document=observed.model_dump(mode="json", by_alias=False), updated_at=now)
+        db.statement(_update_document),
+        {**key, "b_document": observed.model_dump(mode="json", by_alias=False), "b_now": now},
     )
     return observed
+
+
+def _lock_document(db: database.Database) -> Select[Any]:
+    return db.lock_rows(select(_O.document).where(_O.charge_point_id == bindparam("b_cp")))
+
+
+def _insert_document(db: database.Database) -> Insert:
+    return (
+        db.insert(tables.observed_states)
+        .on_conflict_do_nothing(index_elements=["charge_point_id"])
+        .returning(_O.charge_point_id)
+    )
+
+
+def _update_document(_db: database.Database) -> Update:
+    return (
+        update(tables.observed_states)
+        .where(_O.charge_point_id == bindparam("b_cp"))
+        .values(document=bindparam("b_document", type_=_O.document.type), updated_at=bindparam("b_now"))
+    )
 
 
 def _to_observed(cp_id: str, document: Mapping[str, Any] | RowMapping) -> gateway.ObservedState:

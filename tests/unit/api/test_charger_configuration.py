@@ -2,9 +2,9 @@
 
 import pytest
 
+from chargeops.api import charger_configuration as keys
 from chargeops.api.gateway import AuthorizationMode, DesiredState
 from chargeops.api.v1alpha1 import OcppVersion
-from chargeops.api import charger_configuration as keys
 
 
 def test_pay_per_month_on_16_requires_authorization_and_the_local_list() -> None:

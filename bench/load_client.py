@@ -1,0 +1,521 @@
+"""Lean simulated chargers for ``bench/gateway_load.py``: raw websockets and pre-built OCPP 1.6 frames.
+
+``chargeops simulate`` builds full stations on the ``ocpp`` library (about 130 KB and a schema
+validation per message each); tens of thousands of them would make the client, not the gateway, the
+thing measured. A ``LeanCharger`` is a websocket, a dict of pending calls keyed by message id and a
+few counters. It sends frames written as strings, matches replies by message id, and answers the
+gateway's convergence calls (GetConfiguration, ChangeConfiguration, GetLocalListVersion,
+SendLocalList) with minimal valid replies, so the gateway never waits for a timeout.
+
+``run_worker`` is the body of one load-generator process: ``gateway_load`` starts several, each with
+its share of the chargers, and talks to them over a pipe:
+
+    worker -> parent  {"event": "ready", ...connect figures}
+    parent -> worker  {"command": "measure", "duration_s": S}
+    worker -> parent  {"event": "done", ...window figures}
+"""
+
+import array
+import asyncio
+import base64
+import collections
+import contextlib
+import dataclasses
+import json
+import random
+import resource
+import time
+from collections.abc import Awaitable
+from datetime import UTC, datetime, timedelta
+from multiprocessing.connection import Connection
+from typing import Any
+
+from websockets.asyncio.client import ClientConnection, connect
+from websockets.exceptions import ConnectionClosed, InvalidStatus
+from websockets.protocol import State
+from websockets.typing import Subprotocol
+
+CALL, CALLRESULT, CALLERROR = 2, 3, 4
+# The actions a lean charger sends, numbered for the per-action latency arrays.
+ACTIONS = ("Other", "BootNotification", "Heartbeat", "StatusNotification", "StartTransaction", "MeterValues")
+ACTION_INDEX = {name: index for index, name in enumerate(ACTIONS)}
+ENERGY = "Energy.Active.Import.Register"
+
+# A charger fresh from the factory: the gateway's convergence changes the authorization keys and the
+# heartbeat, as it does for a real charger on first contact.
+FACTORY_CONFIGURATION = {
+    "AuthorizeRemoteTxRequests": "true",
+    "LocalAuthListEnabled": "true",
+    "LocalAuthorizeOffline": "true",
+    "LocalPreAuthorize": "false",
+    "AllowOfflineTxForUnknownId": "false",
+    "AuthorizationCacheEnabled": "true",
+    "HeartbeatInterval": "300",
+    "SendLocalListMaxLength": "250",
+    "MeterValueSampleInterval": "60",
+}
+# How often pending calls are checked for a missing reply; the timeout itself is ``call_timeout_s``.
+SWEEP_INTERVAL_S = 1.0
+# A saturation run starts once the gateway has sent no call (convergence) for this long.
+QUIET_S = 1.0
+QUIET_MAX_S = 120.0
+
+
+@dataclasses.dataclass(frozen=True)
+class Plan:
+    """What one worker process does; built by ``gateway_load`` and pickled to the worker."""
+
+    url: str  # ws://host:port/ocpp, the charger id is appended
+    mode: str  # "realistic" or "saturation"
+    chargers: list[tuple[str, str | None]]  # (charge point id, source address or None)
+    password: str | None
+    id_tag: str
+    heartbeat_s: float
+    meter_interval_s: float
+    charging_fraction: float
+    window: int
+    mix: list[str]
+    connect_concurrency: int
+    call_timeout_s: float
+    seed: int
+
+
+class CallErrorReplyError(Exception):
+    """The other side answered a call with a CALLERROR."""
+
+
+class ChargerGoneError(Exception):
+    """The connection closed while a call waited for its reply."""
+
+
+@dataclasses.dataclass
+class Stats:
+    """Counters of one worker. Calls are counted by the time their reply (or timeout) arrives, and only
+    while ``measuring``; connect figures are counted from the start."""
+
+    measuring: bool = False
+    replies: int = 0
+    call_errors: int = 0
+    timeouts: int = 0
+    latencies: array.array = dataclasses.field(default_factory=lambda: array.array("d"))  # type: ignore[type-arg]
+    # Beside each latency: when its reply came (wall clock, to line workers up) and its action's index.
+    replied_at: array.array = dataclasses.field(default_factory=lambda: array.array("d"))  # type: ignore[type-arg]
+    actions: array.array = dataclasses.field(default_factory=lambda: array.array("B"))  # type: ignore[type-arg]
+    by_action: collections.Counter[str] = dataclasses.field(default_factory=collections.Counter)
+    gateway_calls: collections.Counter[str] = dataclasses.field(default_factory=collections.Counter)
+    closed_during_window: int = 0
+    total_replies: int = 0
+    total_call_errors: int = 0
+    total_timeouts: int = 0
+    error_samples: list[str] = dataclasses.field(default_factory=list)
+    last_gateway_call: float = 0.0
+
+    def sample_error(self, text: str) -> None:
+        """Keep the first few error texts, for the report."""
+        if len(self.error_samples) < 5:
+            self.error_samples.append(text)
+
+
+class LeanCharger:
+    """One OCPP 1.6 connection with just enough behaviour to be a charger the gateway accepts."""
+
+    __slots__ = (
+        "_next_id",
+        "_pending",
+        "config",
+        "cp_id",
+        "list_version",
+        "meter_wh",
+        "reading_at",
+        "stats",
+        "transaction_id",
+        "ws",
+    )
+
+    def __init__(self, cp_id: str, stats: Stats) -> None:
+        self.cp_id = cp_id
+        self.stats = stats
+        self.ws: ClientConnection | None = None
+        self._pending: dict[str, tuple[asyncio.Future[Any], float, str]] = {}
+        self._next_id = 0
+        self.config: dict[str, str] | None = None  # only what the gateway changed; FACTORY_CONFIGURATION below
+        self.list_version = 0
+        self.transaction_id = 1
+        self.meter_wh = 0
+        self.reading_at = datetime.now(UTC)
+
+    @property
+    def open(self) -> bool:
+        """Whether the websocket is open now."""
+        return self.ws is not None and self.ws.state is State.OPEN
+
+    async def connect(self, url: str, *, address: str | None, password: str | None, timeout_s: float) -> None:
+        """Open the websocket as a charger does: subprotocol ocpp1.6, HTTP Basic with the charger id."""
+        headers = {}
+        if password is not None:
+            token = base64.b64encode(f"{self.cp_id}:{password}".encode()).decode()
+            headers["Authorization"] = f"Basic {token}"
+        self.ws = await connect(
+            f"{url}/{self.cp_id}",
+            subprotocols=[Subprotocol("ocpp1.6")],
+            additional_headers=headers,
+            local_addr=(address, 0) if address else None,
+            open_timeout=timeout_s,
+            ping_interval=None,  # the gateway pings; websockets answers with a pong by itself
+            close_timeout=5,
+            compression=None,
+            max_queue=4,
+        )
+
+    async def call(self, action: str, payload: str) -> Any:
+        """Send a CALL with ``payload`` (JSON text) and return the reply's payload."""
+        ws = self.ws
+        if ws is None:
+            raise ChargerGoneError(self.cp_id)
+        self._next_id += 1
+        unique_id = str(self._next_id)
+        future: asyncio.Future[Any] = asyncio.get_running_loop().create_future()
+        self._pending[unique_id] = (future, time.perf_counter(), action)
+        try:
+            await ws.send(f'[2,"{unique_id}","{action}",{payload}]')
+        except ConnectionClosed as error:
+            self._pending.pop(unique_id, None)
+            raise ChargerGoneError(self.cp_id) from error
+        return await future
+
+    async def read_loop(self) -> None:
+        """Match replies to pending calls and answer the gateway's calls, until the connection ends."""
+        assert self.ws is not None
+        stats = self.stats
+        try:
+            async for raw in self.ws:
+                message = json.loads(raw)
+                kind = message[0]
+                if kind == CALL:
+                    await self._answer(message[1], message[2], message[3])
+                    continue
+                entry = self._pending.pop(message[1], None)
+                if entry is None:
+                    continue  # a reply after its call timed out
+                future, sent_at, action = entry
+                stats.total_replies += 1
+                if stats.measuring:
+                    stats.latencies.append(time.perf_counter() - sent_at)
+                    stats.replied_at.append(time.time())
+                    stats.actions.append(ACTION_INDEX.get(action, 0))
+                    stats.replies += 1
+                    stats.by_action[action] += 1
+                if kind == CALLRESULT:
+                    future.set_result(message[2])
+                else:
+                    stats.total_call_errors += 1
+                    if stats.measuring:
+                        stats.call_errors += 1
+                    stats.sample_error(f"{action}: CALLERROR {message[2]} {message[3]}")
+                    future.set_exception(CallErrorReplyError(f"{message[2]}: {message[3]}"))
+        except ConnectionClosed:
+            pass
+        finally:
+            if stats.measuring:
+                stats.closed_during_window += 1
+            for future, _, _ in self._pending.values():
+                if not future.done():
+                    future.set_exception(ChargerGoneError(self.cp_id))
+            self._pending.clear()
+
+    def expire(self, older_than: float) -> None:
+        """Fail the calls sent before ``older_than`` (perf_counter): their reply is overdue."""
+        overdue = [uid for uid, (_, sent_at, _) in self._pending.items() if sent_at < older_than]
+        for uid in overdue:
+            future, _, action = self._pending.pop(uid)
+            self.stats.total_timeouts += 1
+            if self.stats.measuring:
+                self.stats.timeouts += 1
+            self.stats.sample_error(f"{action}: no reply (timeout)")
+            if not future.done():
+                future.set_exception(TimeoutError(f"{self.cp_id} {action}"))
+
+    # Frames --------------------------------------------------------------------------------------
+
+    def boot_notification(self) -> str:
+        """A BootNotification payload."""
+        return (
+            '{"chargePointVendor":"chargeops-bench","chargePointModel":"lean",'
+            f'"chargePointSerialNumber":"{self.cp_id[-20:]}","firmwareVersion":"1.0.0"}}'
+        )
+
+    @staticmethod
+    def status_notification(status: str) -> str:
+        """A StatusNotification payload for connector 1."""
+        return f'{{"connectorId":1,"errorCode":"NoError","status":"{status}"}}'
+
+    def start_transaction(self, id_tag: str) -> str:
+        """A StartTransaction payload for connector 1, stamped now."""
+        return (
+            f'{{"connectorId":1,"idTag":"{id_tag}","meterStart":{self.meter_wh},'
+            f'"timestamp":"{_render(datetime.now(UTC))}"}}'
+        )
+
+    def meter_values(self) -> str:
+        """A MeterValues payload with the energy register; each reading a little later than the last, so
+        the gateway stores every one (it skips a timestamp a session already has)."""
+        self.meter_wh += 37
+        self.reading_at += timedelta(milliseconds=1)
+        return (
+            f'{{"connectorId":1,"transactionId":{self.transaction_id},"meterValue":[{{'
+            f'"timestamp":"{_render(self.reading_at)}","sampledValue":[{{"value":"{self.meter_wh}",'
+            f'"measurand":"{ENERGY}","unit":"Wh","context":"Sample.Periodic"}}]}}]}}'
+        )
+
+    def frame(self, action: str) -> str:
+        """The payload of ``action`` in a saturation mix."""
+        if action == "MeterValues":
+            return self.meter_values()
+        if action == "StatusNotification":
+            # A real charger reports a change, so every one is a change here too.
+            self.meter_wh += 1
+            return self.status_notification("Charging" if self.meter_wh % 2 else "SuspendedEV")
+        return "{}"
+
+    # The gateway's calls -------------------------------------------------------------------------
+
+    async def _answer(self, unique_id: str, action: str, payload: dict[str, Any]) -> None:
+        self.stats.gateway_calls[action] += 1
+        self.stats.last_gateway_call = time.monotonic()
+        reply: dict[str, Any] | None
+        if action == "GetConfiguration":
+            reply = self._get_configuration(payload.get("key"))
+        elif action == "ChangeConfiguration":
+            if self.config is None:
+                self.config = {}
+            self.config[payload["key"]] = payload["value"]
+            reply = {"status": "Accepted"}
+        elif action == "GetLocalListVersion":
+            reply = {"listVersion": self.list_version}
+        elif action == "SendLocalList":
+            self.list_version = int(payload["listVersion"])
+            reply = {"status": "Accepted"}
+        else:
+            reply = None
+        if reply is None:
+            text = json.dumps([CALLERROR, unique_id, "NotSupported", f"{action} is not simulated", {}])
+        else:
+            text = json.dumps([CALLRESULT, unique_id, reply], separators=(",", ":"))
+        assert self.ws is not None
+        with contextlib.suppress(ConnectionClosed):
+            await self.ws.send(text)
+
+    def _get_configuration(self, keys: list[str] | None) -> dict[str, Any]:
+        config = {**FACTORY_CONFIGURATION, **(self.config or {})}
+        wanted = keys if keys else list(config)
+        known = [{"key": key, "readonly": False, "value": config[key]} for key in wanted if key in config]
+        unknown = [key for key in wanted if key not in config]
+        reply: dict[str, Any] = {"configurationKey": known}
+        if unknown:
+            reply["unknownKey"] = unknown
+        return reply
+
+
+def _render(moment: datetime) -> str:
+    return moment.isoformat(timespec="milliseconds").replace("+00:00", "Z")
+
+
+# One worker process --------------------------------------------------------------------------------
+
+
+def raise_open_file_limit() -> tuple[int, int]:
+    """Raise this process's soft RLIMIT_NOFILE to its hard limit (children inherit it); return both."""
+    soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+    if soft < hard:
+        resource.setrlimit(resource.RLIMIT_NOFILE, (hard, hard))
+    return resource.getrlimit(resource.RLIMIT_NOFILE)
+
+
+def run_worker(plan: Plan, pipe: Connection) -> None:
+    """Entry point of a worker process."""
+    raise_open_file_limit()
+    asyncio.run(_Worker(plan, pipe).run())
+
+
+class _Worker:
+    def __init__(self, plan: Plan, pipe: Connection) -> None:
+        self.plan = plan
+        self.pipe = pipe
+        self.stats = Stats()
+        self.rng = random.Random(plan.seed)  # noqa: S311 - spreads load in time; nothing secret
+        self.chargers: list[LeanCharger] = []  # every charger, for the timeout sweep and closing
+        self.up: list[LeanCharger] = []  # the ones that connected and finished setting up
+        self.tasks: set[asyncio.Task[Any]] = set()
+        self.connect_failures: collections.Counter[str] = collections.Counter()
+        self.stop = asyncio.Event()
+
+    async def run(self) -> None:
+        plan = self.plan
+        sweeper = asyncio.create_task(self._sweep())
+        started = time.perf_counter()
+        gate = asyncio.Semaphore(plan.connect_concurrency)
+        charging = set(self.rng.sample(range(len(plan.chargers)), round(len(plan.chargers) * plan.charging_fraction)))
+        results = await asyncio.gather(
+            *(
+                self._bring_up(cp_id, address, gate, charging=index in charging)
+                for index, (cp_id, address) in enumerate(plan.chargers)
+            )
+        )
+        connect_s = time.perf_counter() - started
+        if plan.mode == "saturation":
+            await self._wait_until_quiet()
+        self.pipe.send(
+            {
+                "event": "ready",
+                "connected": sum(1 for ok in results if ok),
+                "attempted": len(plan.chargers),
+                "connect_s": connect_s,
+                "connect_failures": dict(self.connect_failures),
+                "setup_call_errors": self.stats.total_call_errors,
+                "setup_timeouts": self.stats.total_timeouts,
+            }
+        )
+        command = await asyncio.to_thread(self.pipe.recv)
+        await self._measure(float(command["duration_s"]))
+        sweeper.cancel()
+        await self._close_all()
+
+    async def _bring_up(self, cp_id: str, address: str | None, gate: asyncio.Semaphore, *, charging: bool) -> bool:
+        plan = self.plan
+        charger = LeanCharger(cp_id, self.stats)
+        self.chargers.append(charger)
+        try:
+            async with gate:
+                await charger.connect(
+                    plan.url, address=address, password=plan.password, timeout_s=max(60.0, plan.call_timeout_s)
+                )
+                self._spawn(charger.read_loop())
+                await charger.call("BootNotification", charger.boot_notification())
+            await charger.call("StatusNotification", charger.status_notification("Available"))
+            if charging:
+                await charger.call("StatusNotification", charger.status_notification("Preparing"))
+                reply = await charger.call("StartTransaction", charger.start_transaction(plan.id_tag))
+                charger.transaction_id = int(reply.get("transactionId", 1))
+                await charger.call("StatusNotification", charger.status_notification("Charging"))
+        except InvalidStatus as error:
+            self._connect_failed(f"HTTP {error.response.status_code}")
+            return False
+        except (OSError, TimeoutError, ConnectionClosed, ChargerGoneError, CallErrorReplyError) as error:
+            self._connect_failed(type(error).__name__ + (f" {error.errno}" if isinstance(error, OSError) else ""))
+            self.stats.sample_error(f"{cp_id} setup: {error!r}")
+            return False
+        self.up.append(charger)
+        if plan.mode == "realistic":
+            self._spawn(self._realistic(charger, charging=charging))
+        return True
+
+    def _connect_failed(self, kind: str) -> None:
+        self.connect_failures[kind] += 1
+
+    def _spawn(self, coroutine: Awaitable[Any]) -> None:
+        task = asyncio.ensure_future(coroutine)
+        self.tasks.add(task)
+        task.add_done_callback(self.tasks.discard)
+
+    async def _realistic(self, charger: LeanCharger, *, charging: bool) -> None:
+        """Heartbeat every ``heartbeat_s``; MeterValues every ``meter_interval_s`` while charging. The first
+        of each comes at a random point of its interval, so the fleet's load is even."""
+        plan = self.plan
+        now = time.monotonic()
+        next_heartbeat = now + self.rng.uniform(0, plan.heartbeat_s)
+        next_meter = now + self.rng.uniform(0, plan.meter_interval_s) if charging else float("inf")
+        while not self.stop.is_set():
+            due = min(next_heartbeat, next_meter)
+            await asyncio.sleep(max(0.0, due - time.monotonic()))
+            try:
+                if next_heartbeat <= next_meter:
+                    next_heartbeat += plan.heartbeat_s
+                    await charger.call("Heartbeat", "{}")
+                else:
+                    next_meter += plan.meter_interval_s
+                    await charger.call("MeterValues", charger.meter_values())
+            except (CallErrorReplyError, TimeoutError):
+                continue
+            except ChargerGoneError:
+                return
+
+    async def _lane(self, charger: LeanCharger, offset: int) -> None:
+        """One of ``window`` back-to-back call loops on a saturation connection."""
+        mix = self.plan.mix
+        index = offset
+        while not self.stop.is_set():
+            action = mix[index % len(mix)]
+            index += 1
+            try:
+                await charger.call(action, charger.frame(action))
+            except (CallErrorReplyError, TimeoutError):
+                continue
+            except ChargerGoneError:
+                return
+
+    async def _wait_until_quiet(self) -> None:
+        """Wait for the gateway's convergence calls to end, so a saturation window measures only load."""
+        deadline = time.monotonic() + QUIET_MAX_S
+        while time.monotonic() < deadline:
+            if time.monotonic() - self.stats.last_gateway_call >= QUIET_S:
+                return
+            await asyncio.sleep(0.1)
+
+    async def _measure(self, duration_s: float) -> None:
+        stats = self.stats
+        cpu_before = time.process_time()
+        started = time.perf_counter()
+        stats.measuring = True
+        if self.plan.mode == "saturation":
+            for charger in self.up:
+                for lane in range(self.plan.window):
+                    self._spawn(self._lane(charger, offset=lane * 7 + self.rng.randrange(1000)))
+        await asyncio.sleep(duration_s)
+        stats.measuring = False
+        window_s = time.perf_counter() - started
+        cpu_s = time.process_time() - cpu_before
+        held = sum(1 for charger in self.up if charger.open)
+        self.stop.set()
+        self.pipe.send(
+            {
+                "event": "done",
+                "window_s": window_s,
+                "held": held,
+                "replies": stats.replies,
+                "call_errors": stats.call_errors,
+                "timeouts": stats.timeouts,
+                "closed_during_window": stats.closed_during_window,
+                "by_action": dict(stats.by_action),
+                "gateway_calls": dict(stats.gateway_calls),
+                "latencies": stats.latencies.tobytes(),
+                "replied_at": stats.replied_at.tobytes(),
+                "actions": stats.actions.tobytes(),
+                "client_cpu_s": cpu_s,
+                "error_samples": stats.error_samples,
+            }
+        )
+
+    async def _sweep(self) -> None:
+        while True:
+            await asyncio.sleep(SWEEP_INTERVAL_S)
+            older_than = time.perf_counter() - self.plan.call_timeout_s
+            for charger in self.chargers:
+                charger.expire(older_than)
+
+    async def _close_all(self) -> None:
+        for task in list(self.tasks):
+            task.cancel()
+        await asyncio.gather(*self.tasks, return_exceptions=True)
+
+        async def close(charger: LeanCharger) -> None:
+            if charger.ws is not None:
+                with contextlib.suppress(Exception):
+                    await charger.ws.close()
+
+        gate = asyncio.Semaphore(500)
+
+        async def gated(charger: LeanCharger) -> None:
+            async with gate:
+                await close(charger)
+
+        await asyncio.gather(*(gated(charger) for charger in self.chargers))
