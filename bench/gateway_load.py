@@ -203,7 +203,7 @@ def desired_document(args: argparse.Namespace) -> bytes:
         authorized_id_tags=[ID_TAG, *(f"BENCH-TAG-{n}" for n in range(2, args.id_tags + 1))] if required else [],
         revision=1,
     )
-    return desired.model_dump_json(by_alias=True).encode()
+    return desired.model_dump_json(by_alias=True, exclude_defaults=True).encode()
 
 
 async def register(target: Target, ids: list[str], args: argparse.Namespace) -> float:

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import click
 
-from chargeops.ocpp_gateway import session
+from chargeops.ocpp_gateway import app, session
 from chargeops.ocpp_gateway.app import Gateway
 from chargeops.ocpp_gateway.settings import DEFAULT_DATABASE_URL, GatewaySettings
 
@@ -95,6 +95,7 @@ async def _run(settings: GatewaySettings) -> None:
         loop.add_signal_handler(signum, stop.set)
     gateway = await Gateway.open(settings)
     await gateway.start()
+    app.settle_garbage_collector()
     click.echo(f"Gateway ready: chargers on port {gateway.ocpp_port}, control API on port {gateway.control_port}.")
     await stop.wait()
     await gateway.stop()

@@ -11,6 +11,8 @@ import asyncio
 import contextlib
 from typing import Any
 
+from websockets.exceptions import ConnectionClosed
+
 from chargeops.api.v1alpha1 import OcppVersion
 from chargeops.ocpp_gateway import metrics
 from chargeops.ocpp_gateway.context import ChargerContext
@@ -55,7 +57,9 @@ class ConvergenceRunner:
         """Cancel (on disconnect); the next connection starts afresh."""
         if self._task is not None:
             self._task.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
+            # A convergence that was sending when the charger left ends with ConnectionClosed; that is
+            # the disconnect this stop is for, and it must not keep the session from being closed.
+            with contextlib.suppress(asyncio.CancelledError, ConnectionClosed):
                 await self._task
 
     async def _loop(self) -> None:
