@@ -4,7 +4,7 @@ SHELL := /bin/bash
 PYTHON ?= python3
 VENV ?= .venv
 BIN := $(VENV)/bin
-# Go-built binaries (etcd, kube-apiserver) are cached here, outside the clone, keyed by version.
+# Go-built binaries (etcd, kube-apiserver, stripe-mock, helm) are cached here, outside the clone, keyed by version.
 export CHARGEOPS_CACHE_DIR ?= $(HOME)/.cache/chargeops
 export GOFLAGS ?= -mod=mod
 
@@ -21,7 +21,7 @@ $(BIN)/.installed: pyproject.toml
 
 install: $(BIN)/.installed  ## Create .venv with chargeops and its development tools.
 
-binaries: install  ## Build (first run) or find (cached) etcd and kube-apiserver.
+binaries: install  ## Build (first run) or find (cached) etcd, kube-apiserver, stripe-mock and helm.
 	$(BIN)/chargeops dev build
 
 # What pip cannot install: Debian's PostgreSQL server, which the store's tests start on loopback

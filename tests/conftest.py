@@ -11,14 +11,18 @@ automatically, so ``-m "not cluster"`` runs without Go, etcd or kube-apiserver.
 ``postgres_server`` is one throwaway PostgreSQL per test session, started on first use;
 ``postgres_database`` is a new, empty database on it for one test. Tests using them are marked
 ``postgres``. Without PostgreSQL installed they fail with the command that installs it.
+
+``stripe_mock`` is one stripe-mock per test session, built with the control plane's binaries; ``helm`` is
+the path of the real helm binary, built the same way, for the chart's tests.
 """
 
 import contextlib
 from collections.abc import Iterator
+from pathlib import Path
 
 import pytest
 
-from chargeops.devcluster import binaries, checkout, controlplane, postgres
+from chargeops.devcluster import binaries, checkout, controlplane, postgres, stripe_mock
 
 
 @pytest.hookimpl(tryfirst=True)  # before ``-m`` deselects, so the added mark counts
@@ -35,7 +39,8 @@ def pytest_runtestloop(session: pytest.Session) -> None:
     """Build the binaries before the first test, so pytest-timeout never cuts a first-run compile."""
     if session.config.option.collectonly:
         return
-    if any("control_plane" in getattr(item, "fixturenames", ()) for item in session.items):
+    needs_binaries = ("control_plane", "stripe_mock", "helm")
+    if any(name in getattr(item, "fixturenames", ()) for item in session.items for name in needs_binaries):
         # Uncaptured, so a first-run compile shows its progress instead of minutes of silence.
         capture = session.config.pluginmanager.get_plugin("capturemanager")
         with capture.global_and_fixture_disabled() if capture else contextlib.nullcontext():
@@ -75,3 +80,16 @@ def postgres_database(postgres_server: postgres.PostgresServer) -> Iterator[str]
     url = postgres_server.create_database()
     yield url
     postgres_server.drop_database(url.rsplit("/", 1)[1])
+
+
+@pytest.fixture(scope="session", name="stripe_mock")  # named apart from the module it uses
+def stripe_mock_fixture() -> Iterator[stripe_mock.StripeMock]:
+    """stripe-mock on a free loopback port (``.api_base``, ``.api_key``), stopped after the session."""
+    with stripe_mock.StripeMock.start() as mock:
+        yield mock
+
+
+@pytest.fixture(scope="session")
+def helm() -> Path:
+    """The real helm (``tools/helm``), built once into the binary cache like the control plane's."""
+    return binaries.ensure(binaries.HELM)

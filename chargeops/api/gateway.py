@@ -154,6 +154,10 @@ class ObservedState(ApiModel):
     drift_detected_at: AwareDatetime | None = None
     """When drift was last found."""
 
+    drift_repaired_at: AwareDatetime | None = None
+    """When the gateway last set every drifted key and list back; earlier than `drift_detected_at` while
+    a repair is outstanding (a key the charger now refuses)."""
+
     last_error: str | None = None
     """The last error talking to the charger, in words; unset once a later convergence succeeds."""
 
@@ -238,6 +242,23 @@ class SessionPage(ApiModel):
 
     items: list[Session]
     """The sessions of this page."""
+
+    next_cursor: str | None = None
+    """Pass as `cursor` to get the next page; unset on the last page."""
+
+
+class SessionWithReadings(Session):
+    """A session with its energy register readings, as `GET /v1/sessions?withReadings=true` lists it."""
+
+    readings: list[MeterReading]
+    """Its Energy.Active.Import.Register readings, oldest first; what `/v1/sessions/{id}/readings` answers."""
+
+
+class SessionWithReadingsPage(ApiModel):
+    """A page of sessions with their readings (`withReadings=true`): ordered and paged like `SessionPage`."""
+
+    items: list[SessionWithReadings]
+    """The sessions of this page, each with its readings."""
 
     next_cursor: str | None = None
     """Pass as `cursor` to get the next page; unset on the last page."""

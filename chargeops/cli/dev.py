@@ -1,8 +1,9 @@
 """``chargeops dev``: a local control plane for development, and the binaries it runs.
 
 ``chargeops dev cluster --kubeconfig FILE`` runs etcd and kube-apiserver until Ctrl-C or SIGTERM, for
-trying the operator and ``kubectl`` by hand. ``chargeops dev build`` builds both binaries into the cache
-and nothing else; ``.ci/run`` calls it before the tests so that no test timeout includes a compile.
+trying the operator and ``kubectl`` by hand. ``chargeops dev build`` builds the binaries (and stripe-mock
+and helm, for the payments and Helm chart tests) into the cache and nothing else; ``.ci/run`` calls it
+before the tests so that no test timeout includes a compile.
 The work is all in ``chargeops.devcluster``; this module parses, calls and prints.
 """
 
@@ -27,7 +28,7 @@ def dev() -> None:
 
 @dev.command()
 def build() -> None:
-    """Build etcd and kube-apiserver from tools/ into the cache (once), then print their paths."""
+    """Build etcd, kube-apiserver, stripe-mock and helm from tools/ into the cache (once), then print their paths."""
     try:
         built = binaries.ensure_all()
     except errors.DevClusterError as exc:

@@ -3,7 +3,8 @@
 import click
 
 from chargeops import __version__
-from chargeops.cli import approve, argocd, crds, dev, gateway, operator, simulate
+from chargeops.cli import approve, argocd, crds, demo, dev, gateway, invoice, operator, simulate
+from chargeops.cli import billing as _billing  # noqa: F401 - adds `invoice preview` and `invoice run`
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
@@ -15,7 +16,9 @@ def cli() -> None:
 cli.add_command(approve.approve)
 cli.add_command(argocd.argocd_health)
 cli.add_command(crds.crds)
+cli.add_command(demo.demo)
 cli.add_command(dev.dev)
 cli.add_command(gateway.gateway)
+cli.add_command(invoice.invoice)
 cli.add_command(operator.operator)
 cli.add_command(simulate.simulate)

@@ -30,9 +30,31 @@ TOKEN_ENV = "CHARGEOPS_GATEWAY_TOKEN"  # noqa: S105 - the name of a variable, no
     show_default=True,
     help="Seconds between refreshes of each Charger's status from the gateway.",
 )
+@click.option(
+    "--namespace",
+    "-n",
+    "namespaces",
+    multiple=True,
+    help="Serve only this namespace (repeatable); all namespaces if none is given.",
+)
+@click.option(
+    "--metrics-port",
+    default=8080,
+    show_default=True,
+    type=click.IntRange(0, 65535),
+    help="Port serving Prometheus /metrics and /healthz; 0 serves neither.",
+)
+@click.option("--metrics-host", default="0.0.0.0", show_default=True, help="Address the metrics port listens on.")  # noqa: S104
 @click.option("--log-level", default="INFO", show_default=True)
-def operator(
-    gateway_url: str, gateway_token_file: Path | None, kubeconfig: Path | None, observe_interval: float, log_level: str
+def operator(  # noqa: PLR0917 - click passes one argument per option
+    gateway_url: str,
+    gateway_token_file: Path | None,
+    kubeconfig: Path | None,
+    observe_interval: float,
+    namespaces: tuple[str, ...],
+    metrics_port: int,
+    metrics_host: str,
+    log_level: str,
 ) -> None:
     """Reconcile Sites, Tariffs, Chargers and Subscriptions against live chargers through the gateway."""
     logging.basicConfig(level=log_level.upper(), format="%(asctime)s %(levelname)s %(name)s %(message)s")
@@ -47,6 +69,10 @@ def operator(
     from chargeops.operator import main  # noqa: PLC0415
 
     settings = runtime.OperatorSettings(
-        gateway_url=gateway_url, gateway_token=token, observe_interval_s=observe_interval
+        gateway_url=gateway_url,
+        gateway_token=token,
+        observe_interval_s=observe_interval,
+        metrics_host=metrics_host,
+        metrics_port=metrics_port,
     )
-    asyncio.run(main.run(settings, kubeconfig=str(kubeconfig) if kubeconfig else None))
+    asyncio.run(main.run(settings, kubeconfig=str(kubeconfig) if kubeconfig else None, namespaces=namespaces))

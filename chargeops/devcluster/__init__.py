@@ -16,6 +16,8 @@ integration tests and for ``chargeops dev cluster``. The test fixtures in ``test
 - ``postgres``: a throwaway PostgreSQL server (Debian's binaries, run as the ``postgres`` user) for the
   gateway's store tests and benchmarks.
 - ``controlplane``: ``ControlPlane``, which puts the above together.
+- ``stripe_mock``: stripe-mock (built by ``binaries`` like the control plane) on loopback, for the
+  payments tests.
 
 We import the modules and call through them (``controlplane.ControlPlane.start()``), so this package
 re-exports nothing.

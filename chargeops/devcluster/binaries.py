@@ -1,14 +1,16 @@
-"""etcd and kube-apiserver binaries: built once from the Go modules under ``tools/`` and cached.
+"""etcd, kube-apiserver, stripe-mock and helm binaries: built once from the Go modules under ``tools/`` and cached.
 
-``controlplane`` asks for a binary with ``ensure(KUBE_APISERVER)``; ``chargeops dev build`` and
-``python -m chargeops.devcluster.binaries`` build both up front (``.ci/run`` does that before the tests,
-so a test timeout never includes a compile).
+``controlplane`` asks for a binary with ``ensure(KUBE_APISERVER)``, ``stripe_mock`` with
+``ensure(STRIPE_MOCK)``, the Helm chart's tests with ``ensure(HELM)``; ``chargeops dev build`` and
+``python -m chargeops.devcluster.binaries`` build all of them up front (``.ci/run`` does that before the
+tests, so a test timeout never includes a compile).
 
 A cached binary lives outside the clone, in ``${CHARGEOPS_CACHE_DIR:-~/.cache/chargeops}/bin/``, named by
 the pinned version and a digest of the tool's ``go.mod``, ``go.sum`` and ``main.go``
 (``kube-apiserver-v1.37.2-1a2b3c4d``), so editing a pin builds afresh and several checkouts share builds.
 A file lock keeps two processes (pytest-xdist workers, CI and a developer) from building the same thing
-twice. ``CHARGEOPS_KUBE_APISERVER`` and ``CHARGEOPS_ETCD`` name prebuilt binaries instead.
+twice. ``CHARGEOPS_KUBE_APISERVER``, ``CHARGEOPS_ETCD``, ``CHARGEOPS_STRIPE_MOCK`` and ``CHARGEOPS_HELM``
+name prebuilt binaries instead.
 """
 
 import dataclasses
@@ -60,6 +62,18 @@ class Tool:
     """A Go package whose ``gitVersion``-style variables are stamped at link time, as Kubernetes'
     release build does; without it ``/version`` would say ``v0.0.0-master``."""
 
+    version_variable: str | None = None
+    """A string variable set to the version at link time, e.g. ``main.version``."""
+
+    package: str = "."
+    """What ``go build`` builds: the wrapper's own ``main.go``, or the import path of a command that
+    ``go.mod`` names on a ``tool`` line (a module's root ``package main`` cannot be imported)."""
+
+    kube_version_packages: tuple[str, ...] = ()
+    """Packages whose ``k8sVersionMajor``/``k8sVersionMinor`` are stamped with the Kubernetes release of the
+    ``k8s.io/client-go`` that ``go.mod`` pins, as Helm's release build does; unstamped, Helm assumes
+    Kubernetes 1.20 for ``.Capabilities.KubeVersion`` and a chart's ``kubeVersion``."""
+
 
 KUBE_APISERVER = Tool(
     name="kube-apiserver",
@@ -73,7 +87,26 @@ ETCD = Tool(
     module="go.etcd.io/etcd/server/v3",
     env_variable="CHARGEOPS_ETCD",
 )
-TOOLS = (ETCD, KUBE_APISERVER)
+STRIPE_MOCK = Tool(
+    name="stripe-mock",
+    module="github.com/stripe/stripe-mock",
+    env_variable="CHARGEOPS_STRIPE_MOCK",
+    # Upstream's GoReleaser stamps the same variable; unstamped, the binary calls itself "master".
+    version_variable="main.version",
+    package="github.com/stripe/stripe-mock",
+)
+HELM = Tool(
+    name="helm",
+    module="helm.sh/helm/v3",
+    env_variable="CHARGEOPS_HELM",
+    version_variable="helm.sh/helm/v3/internal/version.version",
+    package="helm.sh/helm/v3/cmd/helm",
+    kube_version_packages=("helm.sh/helm/v3/pkg/chartutil", "helm.sh/helm/v3/pkg/lint/rules"),
+)
+TOOLS = (ETCD, KUBE_APISERVER, STRIPE_MOCK, HELM)
+
+# Helm (like client-go) pins k8s.io/client-go v0.X.Y for Kubernetes 1.X.
+_CLIENT_GO = "k8s.io/client-go"
 
 
 def cache_dir() -> Path:
@@ -84,13 +117,25 @@ def cache_dir() -> Path:
 
 def module_version(tool: Tool, *, tools_dir: Path) -> str:
     """The version ``tools/<name>/go.mod`` pins for the tool's module, e.g. ``v1.37.2``."""
+    return _pinned_version(tool, tool.module, tools_dir=tools_dir)
+
+
+def kube_version(tool: Tool, *, tools_dir: Path) -> str | None:
+    """The Kubernetes release (``v1.37.0``) of the client-go a tool with ``kube_version_packages`` pins."""
+    if not tool.kube_version_packages:
+        return None
+    minor = _pinned_version(tool, _CLIENT_GO, tools_dir=tools_dir).removeprefix("v0.").split(".")[0]
+    return f"v1.{minor}.0"
+
+
+def _pinned_version(tool: Tool, module: str, *, tools_dir: Path) -> str:
     go_mod = (tools_dir / tool.name / "go.mod").read_text()
     # Matches both ``require k8s.io/kubernetes v1.37.2`` and a line inside a ``require ( … )`` block.
-    pattern = rf"^\s*(?:require\s+)?{re.escape(tool.module)}\s+(v\S+)"
+    pattern = rf"^\s*(?:require\s+)?{re.escape(module)}\s+(v\S+)"
     match = re.search(pattern, go_mod, flags=re.MULTILINE)
     if match is None:
         raise errors.BinaryBuildError(
-            f"{tools_dir / tool.name / 'go.mod'} does not require {tool.module}; cannot tell which "
+            f"{tools_dir / tool.name / 'go.mod'} does not require {module}; cannot tell which "
             f"version of {tool.name} to build.",
             tool=tool.name,
             output="",
@@ -154,8 +199,8 @@ def build(tool: Tool, *, tools_dir: Path, destination: Path, progress: TextIO) -
     # checkout (and stamping fails outright in a repository without commits).
     command = [
         go, "build", "-trimpath", "-buildvcs=false",
-        f"-ldflags={' '.join(build_ldflags(tool, version=version))}",
-        "-o", str(partial), ".",
+        f"-ldflags={' '.join(build_ldflags(tool, version=version, kube=kube_version(tool, tools_dir=tools_dir)))}",
+        "-o", str(partial), tool.package,
     ]  # fmt: skip
     print(
         f"Building {tool.name} {version} from Go modules (first run only, a few minutes)…",
@@ -183,13 +228,20 @@ def build(tool: Tool, *, tools_dir: Path, destination: Path, progress: TextIO) -
     print(f"Built {tool.name} {version} in {elapsed:.0f} s: {destination}", file=progress, flush=True)
 
 
-def build_ldflags(tool: Tool, *, version: str) -> list[str]:
-    """Linker flags: strip debug info (smaller, faster link) and stamp the version where needed."""
+def build_ldflags(tool: Tool, *, version: str, kube: str | None = None) -> list[str]:
+    """Linker flags: strip debug info (smaller, faster link) and stamp the version (and the Kubernetes
+    release ``kube`` for ``kube_version_packages``) where needed."""
     flags = ["-s", "-w"]
     if tool.version_package is not None:
         major, minor = version.removeprefix("v").split(".")[:2]
         stamps = {"gitVersion": version, "gitMajor": major, "gitMinor": minor, "gitTreeState": "clean"}
         flags += [f"-X {tool.version_package}.{name}={value}" for name, value in stamps.items()]
+    if tool.version_variable is not None:
+        flags.append(f"-X {tool.version_variable}={version}")
+    if kube is not None:
+        major, minor = kube.removeprefix("v").split(".")[:2]
+        for package in tool.kube_version_packages:
+            flags += [f"-X {package}.k8sVersionMajor={major}", f"-X {package}.k8sVersionMinor={minor}"]
     return flags
 
 
@@ -252,7 +304,7 @@ def _is_executable(path: Path) -> bool:
 
 
 def main() -> None:
-    """Build both binaries if needed and print their paths (``python -m chargeops.devcluster.binaries``)."""
+    """Build every binary if needed and print their paths (``python -m chargeops.devcluster.binaries``)."""
     for name, path in ensure_all().items():
         print(f"{name}: {path}")
 

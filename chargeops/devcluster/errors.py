@@ -13,7 +13,8 @@ Each says what to do next, because whoever sees it is a developer at a terminal 
           ├── KubectlCommandError        a ``kubectl`` call with ``check=True`` failed
           ├── PostgresNotFoundError      no PostgreSQL server binaries (Debian's ``postgresql`` package)
           ├── PostgresStartError         initdb or postgres failed, or the server never became ready
-          └── PostgresCommandError       a ``psql`` command (CREATE DATABASE, …) failed
+          ├── PostgresCommandError       a ``psql`` command (CREATE DATABASE, …) failed
+          └── StripeMockStartError       stripe-mock exited or never answered
 """
 
 from collections.abc import Sequence
@@ -119,3 +120,13 @@ class PostgresCommandError(DevClusterError):
         super().__init__(message)
         self.sql = sql
         self.output = output
+
+
+class StripeMockStartError(DevClusterError):
+    """stripe-mock exited early or did not answer an API request in time; the message ends with its log."""
+
+    reason = "StripeMockStartFailed"
+
+    def __init__(self, message: str, *, log_tail: str) -> None:
+        super().__init__(message)
+        self.log_tail = log_tail

@@ -17,7 +17,15 @@ import ocpp.messages
 from aiohttp import web
 from websockets.asyncio.server import Server, serve
 
-from chargeops.api.gateway import DesiredState, MeterReading, ObservedState, Session, SessionPage, StoredDesiredState
+from chargeops.api.gateway import (
+    DesiredState,
+    MeterReading,
+    ObservedState,
+    Session,
+    SessionPage,
+    SessionWithReadingsPage,
+    StoredDesiredState,
+)
 from chargeops.ocpp_gateway import server, validation
 from chargeops.ocpp_gateway.context import Clock
 from chargeops.ocpp_gateway.control import commands, routes
@@ -160,6 +168,9 @@ class Gateway:
     async def sessions(self, **query: Any) -> SessionPage:
         return await self.store.list_sessions(**query)
 
+    async def sessions_with_readings(self, **query: Any) -> SessionWithReadingsPage:
+        return await self.store.list_sessions_with_readings(**query)
+
     async def session(self, session_id: str) -> Session | None:
         return await self.store.get_session(session_id)
 
@@ -183,6 +194,10 @@ class Gateway:
 
     def _with_live_facts(self, observed: ObservedState) -> ObservedState:
         live = self.registry.get(observed.charge_point_id)
-        if live is None:
-            return observed
-        return observed.model_copy(update={"connected": True, "last_seen": live.ctx.last_seen})
+        if live is not None:
+            return observed.model_copy(update={"connected": True, "last_seen": live.ctx.last_seen})
+        if observed.connected and self.settings.database_url.startswith("sqlite"):
+            # A SQLite store has one gateway process: a charger that is not in its registry is not connected,
+            # whatever a process killed before it could record the disconnect left in the store.
+            return observed.model_copy(update={"connected": False})
+        return observed

@@ -1,8 +1,8 @@
 """Write a Charger's status from its plan and the gateway's observed state: facts and conditions.
 
-Called by the Charger handlers after every reconcile. Returns the Ready condition's change (if any) so
-the handler posts one Event per transition, with the condition's reason and message (as cert-manager's
-readiness controller does).
+Called by the Charger handlers after every reconcile. Returns the Events to post: one per transition of
+Ready, with the condition's reason and message (as cert-manager's readiness controller does), and one
+per drift found or repaired.
 """
 
 from collections.abc import Mapping
@@ -14,26 +14,33 @@ import kopf
 from chargeops.api.gateway import ObservedState
 from chargeops.api.v1alpha1 import ChargingModeName
 from chargeops.api.v1alpha1 import conditions as c
-from chargeops.operator import conditions
+from chargeops.operator import conditions, drift, kstatus
+from chargeops.operator.drift import Event
 from chargeops.operator.planning import ChargerPlan, Verdict
 
 
 def write(
     body: Mapping[str, Any], patch: kopf.Patch, plan: ChargerPlan, observed: ObservedState, *, now: datetime
-) -> Verdict | None:
-    """Fill ``patch.status``; return the new Ready verdict when Ready changed."""
+) -> list[Event]:
+    """Fill ``patch.status``; return the Events its changes deserve."""
     status = patch.setdefault("status", {})
+    previous = body.get("status") or {}
     converged = plan.apply and observed.applied_revision == plan.desired.revision
-    previous_mode = (body.get("status") or {}).get("mode")
+    previous_mode = previous.get("mode")
     status["mode"] = plan.mode.value if converged else (previous_mode or ChargingModeName.FREE.value)
     status["approvalFingerprint"] = plan.fingerprint
-    status["pendingChanges"] = None if plan.pending is None else plan.pending.model_dump(mode="json", by_alias=True)
+    # Without the unset fields: the API server prunes nulls inside list items, and kopf warns of the difference.
+    pending = None if plan.pending is None else plan.pending.model_dump(mode="json", by_alias=True, exclude_none=True)
+    status["pendingChanges"] = pending
     status["lastSeen"] = _time(observed.last_seen)
     status["vendor"] = observed.vendor
     status["model"] = observed.model
     status["firmwareVersion"] = observed.firmware_version
     status["localListVersion"] = observed.local_list_version
     status["authorizedIdTags"] = len(plan.desired.authorized_id_tags)
+    drifted = drift.report(observed)
+    status["drift"] = drifted
+    events = drift.events(previous.get("drift"), drifted)
 
     for verdict in plan.verdicts:
         if verdict.type == c.APPROVED:
@@ -43,7 +50,11 @@ def write(
     _mark(body, patch, connected, now=now)
     _mark(body, patch, configured, now=now)
     ready = _ready(plan, connected, configured)
-    return ready if _mark(body, patch, ready, now=now) else None
+    if _mark(body, patch, ready, now=now):
+        events.insert(0, Event("Normal" if ready.ok else "Warning", ready.reason, ready.message))
+    # Work goes on while the live charger lacks an applicable desired state; a blocked plan is for a person.
+    kstatus.show(body, patch, ready, settled=converged or not plan.apply, working_reason=c.CONVERGING, now=now)
+    return events
 
 
 def _connected(observed: ObservedState) -> Verdict:

@@ -3,7 +3,8 @@
     ChargeOpsError
      └── OperatorError
           ├── GatewayUnreachableError   the gateway's control API did not answer (retried with backoff)
-          └── GatewayRefusedError       the control API answered with an error (a bug or a version skew)
+          ├── GatewayRefusedError       the control API answered with an error (a bug or a version skew)
+          └── SecretNotFoundError       a Secret (or its key) a Charger names does not exist (retried)
 
 Each carries ``reason``, which handlers copy into the condition they set before raising
 ``kopf.TemporaryError``.
@@ -33,3 +34,17 @@ class GatewayRefusedError(OperatorError):
     def __init__(self, message: str, *, status: int) -> None:
         super().__init__(message)
         self.status = status
+
+
+class SecretNotFoundError(OperatorError):
+    """A Secret, or the key in it, that a spec names does not exist."""
+
+    reason = conditions.SECRET_NOT_FOUND
+
+    def __init__(self, namespace: str, name: str, key: str, *, secret_exists: bool) -> None:
+        where = f"Secret {namespace}/{name}"
+        super().__init__(f"{where} has no key {key}." if secret_exists else f"{where} (key {key}) does not exist.")
+        self.namespace = namespace
+        self.name = name
+        self.key = key
+        self.secret_exists = secret_exists

@@ -5,17 +5,41 @@ answers become ``GatewayUnreachableError`` (a temporary condition the handler re
 answers become ``GatewayRefusedError`` with the gateway's own message.
 """
 
+import re
+import time
+from collections.abc import AsyncIterator, Sequence
+from datetime import datetime
 from types import TracebackType
-from typing import Any, Self
+from typing import Any, Self, TypeVar
 from urllib.parse import quote
 
 import aiohttp
+from pydantic import TypeAdapter
 
-from chargeops.api.gateway import DesiredState, ObservedState, StoredDesiredState
+from chargeops.api.gateway import (
+    DesiredState,
+    MeterReading,
+    ObservedState,
+    Session,
+    SessionPage,
+    SessionWithReadings,
+    SessionWithReadingsPage,
+    StoredDesiredState,
+)
+from chargeops.operator import metrics
 from chargeops.operator.errors import GatewayRefusedError, GatewayUnreachableError
 
 # The control API answers from memory and one database row; anything slower is a gateway in trouble.
 REQUEST_TIMEOUT_S = 10.0
+# A charger or session id in a path; metrics label the route without it, so the label set stays small.
+_ID_SEGMENT = re.compile(r"/(chargers|sessions)/[^/]+")
+# Sessions are read in pages of the gateway's largest size: one billing pass reads a month of them.
+SESSION_PAGE_SIZE = 500
+
+_READINGS = TypeAdapter(list[MeterReading])
+
+
+PageT = TypeVar("PageT", SessionPage, SessionWithReadingsPage)
 
 
 class GatewayClient:
@@ -57,10 +81,94 @@ class GatewayClient:
         """Remove a charger from the gateway (its sessions stay)."""
         await self._call("DELETE", f"/v1/chargers/{quote(cp_id)}", missing_ok=True)
 
-    async def _call(self, method: str, path: str, body: Any = None, *, missing_ok: bool = False) -> Any:
+    async def sessions(
+        self,
+        *,
+        charge_point_id: str | None = None,
+        id_tag: str | Sequence[str] | None = None,
+        started_from: datetime | None = None,
+        started_to: datetime | None = None,
+    ) -> AsyncIterator[Session]:
+        """Every session matching the filters (start in ``[started_from, started_to)``, any of the id tags
+        when ``id_tag`` is a list), page by page."""
+        if _no_tags(id_tag):
+            return
+        query = _session_query(charge_point_id, id_tag, started_from, started_to)
+        async for page in self._pages(query, SessionPage):
+            for session in page.items:
+                yield session
+
+    async def sessions_with_readings(
+        self,
+        *,
+        charge_point_id: str | None = None,
+        id_tag: str | Sequence[str] | None = None,
+        started_from: datetime | None = None,
+        started_to: datetime | None = None,
+    ) -> AsyncIterator[SessionWithReadings]:
+        """``sessions``, each with its energy register readings: one request per page of sessions instead
+        of one more per session."""
+        if _no_tags(id_tag):
+            return
+        query = _session_query(charge_point_id, id_tag, started_from, started_to)
+        query.append(("withReadings", "true"))
+        async for page in self._pages(query, SessionWithReadingsPage):
+            for session in page.items:
+                yield session
+
+    async def _pages(self, query: list[tuple[str, str]], model: type[PageT]) -> AsyncIterator[PageT]:
+        """The pages of ``GET /v1/sessions`` with ``query``, following the cursors."""
+        cursor: list[tuple[str, str]] = []
+        while True:
+            page = model.model_validate_json(await self._call("GET", "/v1/sessions", params=query + cursor, raw=True))
+            yield page
+            if page.next_cursor is None:
+                return
+            cursor = [("cursor", page.next_cursor)]
+
+    async def readings(self, session_id: str) -> list[MeterReading]:
+        """The energy register readings of a session, oldest first."""
+        return _READINGS.validate_json(await self._call("GET", f"/v1/sessions/{quote(session_id)}/readings", raw=True))
+
+    async def _call(
+        self,
+        method: str,
+        path: str,
+        body: Any = None,
+        *,
+        params: Sequence[tuple[str, str]] | None = None,
+        missing_ok: bool = False,
+        raw: bool = False,
+    ) -> Any:
+        """``_request``, timed for the operator's metrics by route (charger and session ids left out)."""
+        started = time.perf_counter()
+        result = "ok"
+        try:
+            return await self._request(method, path, body, params=params, missing_ok=missing_ok, raw=raw)
+        except GatewayUnreachableError:
+            result = "unreachable"
+            raise
+        except GatewayRefusedError:
+            result = "refused"
+            raise
+        finally:
+            route = method + " " + _ID_SEGMENT.sub(r"/\1/{id}", path)
+            metrics.GATEWAY_REQUEST_DURATION.labels(route, result).observe(time.perf_counter() - started)
+
+    async def _request(
+        self,
+        method: str,
+        path: str,
+        body: Any = None,
+        *,
+        params: Sequence[tuple[str, str]] | None = None,
+        missing_ok: bool = False,
+        raw: bool = False,
+    ) -> Any:
+        """The answer's JSON, or with ``raw`` its bytes (for pydantic to parse: much faster on large pages)."""
         url = self.base_url + path
         try:
-            async with self._session.request(method, url, json=body) as response:
+            async with self._session.request(method, url, json=body, params=params) as response:
                 if response.status == 404 and missing_ok:
                     return None
                 if response.status >= 500:
@@ -75,6 +183,31 @@ class GatewayClient:
                     )
                 if response.status == 204:
                     return None
-                return await response.json()
+                return await response.read() if raw else await response.json()
         except (aiohttp.ClientConnectionError, TimeoutError) as error:
             raise GatewayUnreachableError(f"Gateway {self.base_url} is unreachable: {error}") from error
+
+
+def _session_query(
+    charge_point_id: str | None,
+    id_tag: str | Sequence[str] | None,
+    started_from: datetime | None,
+    started_to: datetime | None,
+) -> list[tuple[str, str]]:
+    """The query of ``GET /v1/sessions`` for these filters, in pages of ``SESSION_PAGE_SIZE``."""
+    query = [("limit", str(SESSION_PAGE_SIZE))]
+    if charge_point_id is not None:
+        query.append(("chargePointId", charge_point_id))
+    tags = [id_tag] if isinstance(id_tag, str) else list(id_tag or ())
+    query += [("idTag", tag) for tag in tags]
+    query += [
+        (key, moment.isoformat())
+        for key, moment in (("startedFrom", started_from), ("startedTo", started_to))
+        if moment is not None
+    ]
+    return query
+
+
+def _no_tags(id_tag: str | Sequence[str] | None) -> bool:
+    """Whether ``id_tag`` is an empty list: no session has any of no tags (and no filter would list all)."""
+    return id_tag is not None and not isinstance(id_tag, str) and not id_tag

@@ -11,6 +11,7 @@ from typing import Any, TypeVar
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from chargeops.api.v1alpha1 import Charger, Site, Subscription, Tariff
+from chargeops.operator.duplicates import Claim
 
 Model = TypeVar("Model")
 Key = tuple[str | None, str]
@@ -24,6 +25,8 @@ class Inventory:
     tariffs: Mapping[Any, Iterable[Tariff]]
     chargers: Mapping[Any, Iterable[Charger]]
     subscriptions: Mapping[Any, Iterable[Subscription]]
+    charge_points: Mapping[Any, Iterable[Claim]] = dataclasses.field(default_factory=dict)
+    """Chargers by spec.chargePointId, across namespaces."""
 
     def site(self, namespace: str | None, name: str) -> Site | None:
         return _first(self.sites, (namespace, name))
@@ -31,11 +34,17 @@ class Inventory:
     def tariff(self, namespace: str | None, name: str) -> Tariff | None:
         return _first(self.tariffs, (namespace, name))
 
+    def tariffs_in(self, namespace: str | None) -> list[Tariff]:
+        return [t for (ns, _), found in self.tariffs.items() for t in found if ns == namespace]
+
     def chargers_in(self, namespace: str | None) -> list[Charger]:
         return list(self.chargers.get(namespace, ()))
 
     def subscriptions_in(self, namespace: str | None, *, excluding: str | None = None) -> list[Subscription]:
         return [s for s in self.subscriptions.get(namespace, ()) if s.metadata.get("name") != excluding]
+
+    def claims(self, charge_point_id: str) -> list[Claim]:
+        return list(self.charge_points.get(charge_point_id, ()))
 
 
 def local_today(site: Site | None, now: datetime) -> date:

@@ -8,16 +8,19 @@ import threading
 from collections.abc import Collection
 
 import kopf
+from kubernetes import client as k8s
 
 from chargeops.operator import runtime
 from chargeops.operator.gateway_client import GatewayClient
 from chargeops.operator.handlers import (  # noqa: F401 - importing registers the handlers with kopf
+    billing,
     chargers,
     indexes,
     lifecycle,
     prices,
     subscriptions,
 )
+from chargeops.operator.invoice_store import InvoiceStore
 
 
 def memo_for(settings: runtime.OperatorSettings, *, kubeconfig: str | None = None) -> kopf.Memo:
@@ -28,6 +31,7 @@ def memo_for(settings: runtime.OperatorSettings, *, kubeconfig: str | None = Non
                 settings=settings,
                 gateway=GatewayClient(settings.gateway_url, token=settings.gateway_token),
                 secrets=runtime.SecretReader.from_kubeconfig(kubeconfig),
+                invoices=InvoiceStore(k8s.CustomObjectsApi(runtime.api_client(kubeconfig))),
             )
         }
     )

@@ -76,6 +76,10 @@ class ChargerPlan:
     conflicts: Mapping[str, tuple[str, ...]]
     """Id tags claimed by more than one active Subscription, with the claimants; left off the list."""
 
+    hold: bool = False
+    """Whether to leave the gateway's document for this charge point as it is, whatever it holds: another
+    Charger names the same charge point, or the password cannot be read (``withheld``)."""
+
 
 def plan_charger(
     charger: Charger,
@@ -84,11 +88,14 @@ def plan_charger(
     tariff: Tariff | None,
     grants: Sequence[Grant],
     reported_configuration: Mapping[str, str] | None = None,
+    rivals: Sequence[str] = (),
 ) -> ChargerPlan:
-    """Plan ``charger``; see the module docstring."""
+    """Plan ``charger``; see the module docstring. ``rivals`` are the other Chargers (namespace/name) that
+    name the same charge point: while there are any, the plan holds (``duplicates`` says why)."""
     spec = charger.spec
     fingerprint = approval.fingerprint(spec)
-    blocker = _blocker(charger, site=site, tariff=tariff, fingerprint=fingerprint)
+    duplicate = _duplicate(spec.charge_point_id, rivals)
+    blocker = duplicate or _blocker(charger, site=site, tariff=tariff, fingerprint=fingerprint)
     pay_per_month = spec.charging_mode.pay_per_month
     tags, conflicts = _authorized_tags(grants)
     mode = ChargingModeName.PAY_PER_MONTH if pay_per_month else ChargingModeName.FREE
@@ -103,7 +110,9 @@ def plan_charger(
     )
     desired = desired.model_copy(update={"revision": revision(desired)})
     verdicts = [_approval_verdict(charger, fingerprint)]
-    if blocker is not None and blocker.type != c.APPROVED:
+    if duplicate is not None:
+        verdicts.insert(0, duplicate)  # it outranks every other reason: nothing is written at all
+    elif blocker is not None and blocker.type != c.APPROVED:
         verdicts.append(blocker)
     pending = None
     if blocker is not None and pay_per_month:
@@ -116,7 +125,15 @@ def plan_charger(
         fingerprint=fingerprint,
         pending=pending,
         conflicts=conflicts,
+        hold=duplicate is not None,
     )
+
+
+def withheld(plan: ChargerPlan, reason: str, message: str) -> ChargerPlan:
+    """``plan`` held back for a cause found while carrying it out (a password Secret that cannot be
+    read): nothing is written, and the cause outranks the plan's own verdicts."""
+    verdict = Verdict(c.READY, False, reason, message)
+    return dataclasses.replace(plan, apply=False, hold=True, verdicts=(verdict, *plan.verdicts))
 
 
 def revision(desired: DesiredState) -> int:
@@ -124,6 +141,19 @@ def revision(desired: DesiredState) -> int:
     document = desired.model_dump(mode="json", exclude={"password", "revision"})
     digest = hashlib.sha256(json.dumps(document, sort_keys=True, separators=(",", ":")).encode()).hexdigest()
     return int(digest[:_REVISION_HEX_DIGITS], 16)
+
+
+def _duplicate(charge_point_id: str, rivals: Sequence[str]) -> Verdict | None:
+    if not rivals:
+        return None
+    others = ", ".join(rivals)
+    return Verdict(
+        c.READY,
+        False,
+        c.DUPLICATE_CHARGE_POINT_ID,
+        f"Charge point {charge_point_id} is also named by Charger {others}; neither changes the live charger "
+        "until all but one of them are deleted.",
+    )
 
 
 def _blocker(  # noqa: PLR0911 - one answer per precondition, in the order the issue lists them

@@ -13,7 +13,10 @@ from kubernetes import client as k8s
 from kubernetes import config as k8s_config
 from kubernetes.client.exceptions import ApiException
 
+from chargeops.operator.clock import Clock, SystemClock
+from chargeops.operator.errors import SecretNotFoundError
 from chargeops.operator.gateway_client import GatewayClient
+from chargeops.operator.invoice_store import InvoiceStore
 
 MEMO_KEY = "chargeops_runtime"
 
@@ -27,6 +30,20 @@ class OperatorSettings:
     observe_interval_s: float = 30.0
     # Deleting a Charger waits this long for a connected charger to return to free charging.
     release_timeout_s: float = 120.0
+    # Where /metrics and /healthz are served; port 0 serves neither.
+    metrics_host: str = "0.0.0.0"  # noqa: S104 - Prometheus scrapes the Pod's address
+    metrics_port: int = 0
+    # What time it is for billing and subscription dates; tests and the demo move it.
+    clock: Clock = dataclasses.field(default_factory=SystemClock)
+
+
+def api_client(kubeconfig: str | None = None, *, context: str | None = None) -> k8s.ApiClient:
+    """A client logged in like kubectl: in-cluster first, then the kubeconfig."""
+    try:
+        k8s_config.load_incluster_config()  # type: ignore[no-untyped-call]
+        return k8s.ApiClient()
+    except k8s_config.ConfigException:
+        return k8s_config.new_client_from_config(config_file=kubeconfig, context=context)  # type: ignore[no-untyped-call,no-any-return]
 
 
 class SecretReader:
@@ -38,12 +55,7 @@ class SecretReader:
     @classmethod
     def from_kubeconfig(cls, kubeconfig: str | None = None, *, context: str | None = None) -> "SecretReader":
         """Log in like kubectl (in-cluster first, then the kubeconfig)."""
-        try:
-            k8s_config.load_incluster_config()  # type: ignore[no-untyped-call]
-            api_client = k8s.ApiClient()
-        except k8s_config.ConfigException:
-            api_client = k8s_config.new_client_from_config(config_file=kubeconfig, context=context)  # type: ignore[no-untyped-call]
-        return cls(k8s.CoreV1Api(api_client))
+        return cls(k8s.CoreV1Api(api_client(kubeconfig, context=context)))
 
     async def read(self, namespace: str, name: str, key: str) -> str | None:
         """The value of ``key`` in Secret ``namespace/name``, or None when the Secret or key is missing."""
@@ -60,6 +72,23 @@ class SecretReader:
 
         return await asyncio.to_thread(get)
 
+    async def require(self, namespace: str, name: str, key: str) -> str:
+        """The value of ``key`` in Secret ``namespace/name``; SecretNotFoundError names what is missing."""
+
+        def get() -> str:
+            try:
+                secret = self.api.read_namespaced_secret(name, namespace)
+            except ApiException as error:
+                if error.status == 404:
+                    raise SecretNotFoundError(namespace, name, key, secret_exists=False) from error
+                raise
+            data = secret.data or {}
+            if key not in data:
+                raise SecretNotFoundError(namespace, name, key, secret_exists=True)
+            return base64.b64decode(data[key]).decode()
+
+        return await asyncio.to_thread(get)
+
 
 @dataclasses.dataclass(frozen=True)
 class Runtime:
@@ -68,6 +97,7 @@ class Runtime:
     settings: OperatorSettings
     gateway: GatewayClient
     secrets: SecretReader
+    invoices: InvoiceStore
 
 
 def of(memo: Any) -> Runtime:

@@ -35,12 +35,11 @@ class Phase:
 def phase(subscription: Subscription, *, today: date) -> Phase:
     """The phase of ``subscription`` on local date ``today``."""
     spec = subscription.spec
-    annotations = subscription.metadata.get("annotations") or {}
     if spec.suspend:
         return Phase(SubscriptionPhase.SUSPENDED, c.SUSPENDED, "spec.suspend is true; its id tags are withdrawn.")
     if spec.end_date is not None and today > date.fromisoformat(spec.end_date):
         return Phase(SubscriptionPhase.ENDED, c.ENDED, f"Ended on {spec.end_date}; its id tags are withdrawn.")
-    if ACCEPTED_ANNOTATION not in annotations:
+    if not accepted(subscription):
         return Phase(
             SubscriptionPhase.PENDING,
             c.AWAITING_ACCEPTANCE,
@@ -49,6 +48,11 @@ def phase(subscription: Subscription, *, today: date) -> Phase:
     if today < date.fromisoformat(spec.start_date):
         return Phase(SubscriptionPhase.PENDING, c.NOT_STARTED, f"Starts on {spec.start_date}.")
     return Phase(SubscriptionPhase.ACTIVE, c.SUCCEEDED, "Active: its id tags are authorized.")
+
+
+def accepted(subscription: Subscription) -> bool:
+    """Whether the subscriber accepted the contract; nobody is billed before."""
+    return ACCEPTED_ANNOTATION in (subscription.metadata.get("annotations") or {})
 
 
 def covers(subscription: Subscription, charger: Charger) -> bool:

@@ -7,6 +7,7 @@ local list, cache, connectors) and ask the station for anything that needs furth
 because of its configuration, the same properties over 1.6 keys and 2.0.1 variables.
 """
 
+from collections import deque
 from dataclasses import dataclass, field
 from datetime import datetime
 from enum import StrEnum
@@ -70,6 +71,27 @@ class Faults:
 
     unanswered_actions: frozenset[str] = frozenset()
     """Calls of these actions (e.g. ``SendLocalList``) are never answered."""
+
+
+# Changes kept per charger: enough for every test and demo, bounded for a fleet of thousands.
+CHANGES_KEPT = 1000
+
+
+@dataclass(frozen=True)
+class ReceivedChange:
+    """One change the central system asked of the charger, and the charger's answer."""
+
+    action: str
+    """ChangeConfiguration, SetVariables (one per variable) or SendLocalList."""
+
+    subject: str
+    """The 1.6 key or 2.0.1 ``Component.Variable``; for SendLocalList the update type (Full, Differential)."""
+
+    value: str
+    """The value asked for; for SendLocalList the list version."""
+
+    status: str
+    """The charger's answer: Accepted, Rejected, RebootRequired, VersionMismatch, …"""
 
 
 class ConnectorStatus(StrEnum):
@@ -173,6 +195,9 @@ class ChargerState:
         self.cache = AuthorizationCache()
         self.connectors = {n: Connector(n) for n in range(1, connectors + 1)}
         self.queue = TransactionQueue(capacity=queue_capacity)
+        self.changes: deque[ReceivedChange] = deque(maxlen=CHANGES_KEPT)
+        """The last changes the central system asked for, oldest first: how tests see that nothing was
+        sent twice. Reads (GetConfiguration, GetVariables, GetLocalListVersion) are not recorded."""
 
     def free_connector(self, connector_id: int | None = None) -> Connector | None:
         """``connector_id`` if it is free, or the first free connector when none is named."""

@@ -18,7 +18,7 @@ from chargeops.simulator import dialect
 from chargeops.simulator.configuration import ConfigurationStore
 from chargeops.simulator.dialect import after, on
 from chargeops.simulator.local_list import IdTagInfo, ListEntry, UpdateStatus, UpdateType
-from chargeops.simulator.state import ChargerState, ConnectorStatus, Controls
+from chargeops.simulator.state import ChargerState, ConnectorStatus, Controls, ReceivedChange
 
 # TriggerMessage requestedMessage values this charger honours (1.6 §5.17; all of MessageTrigger).
 _TRIGGERABLE = frozenset(
@@ -73,10 +73,13 @@ class ChargePoint16(ChargePoint):  # type: ignore[misc]  # the ocpp library ship
     def on_change_configuration(self, key: str, value: str, **_: Any) -> call_result.ChangeConfiguration:
         faults = self._state.faults
         if key in faults.not_supported:
-            return call_result.ChangeConfiguration(status="NotSupported")
-        if key in faults.rejected:
-            return call_result.ChangeConfiguration(status="Rejected")
-        return call_result.ChangeConfiguration(status=str(self._store.change(key, value)))
+            status = "NotSupported"
+        elif key in faults.rejected:
+            status = "Rejected"
+        else:
+            status = str(self._store.change(key, value))
+        self._state.changes.append(ReceivedChange("ChangeConfiguration", key, value, status))
+        return call_result.ChangeConfiguration(status=status)
 
     @on(Action.send_local_list)
     def on_send_local_list(
@@ -90,6 +93,7 @@ class ChargePoint16(ChargePoint):  # type: ignore[misc]  # the ocpp library ship
         status: UpdateStatus = self._state.local_list.apply(
             list_version, UpdateType(update_type), entries, supported=self._state.local_list_supported
         )
+        self._state.changes.append(ReceivedChange("SendLocalList", update_type, str(list_version), str(status)))
         return call_result.SendLocalList(status=str(status))
 
     @on(Action.get_local_list_version)

@@ -17,7 +17,7 @@ from chargeops.simulator import dialect
 from chargeops.simulator.device_model import DeviceModel
 from chargeops.simulator.dialect import after, on
 from chargeops.simulator.local_list import IdTagInfo, ListEntry, UpdateStatus, UpdateType
-from chargeops.simulator.state import ChargerState, ConnectorStatus, Controls
+from chargeops.simulator.state import ChargerState, ConnectorStatus, Controls, ReceivedChange
 
 
 class ChargePoint201(ChargePoint):  # type: ignore[misc]  # the ocpp library ships no type information
@@ -83,6 +83,7 @@ class ChargePoint201(ChargePoint):  # type: ignore[misc]  # the ocpp library shi
                         attribute_type=item.get("attribute_type"),
                     )
                 )
+            self._state.changes.append(ReceivedChange("SetVariables", name, item["attribute_value"], status))
             results.append({"attribute_status": status, "component": component, "variable": variable})
         return call_result.SetVariables(set_variable_result=results)
 
@@ -101,6 +102,7 @@ class ChargePoint201(ChargePoint):  # type: ignore[misc]  # the ocpp library shi
         # SendLocalListStatusEnumType has no NotSupported: a station without the feature answers Failed.
         if status is UpdateStatus.NOT_SUPPORTED:
             status = UpdateStatus.FAILED
+        self._state.changes.append(ReceivedChange("SendLocalList", update_type, str(version_number), str(status)))
         return call_result.SendLocalList(status=str(status))
 
     @on(Action.get_local_list_version)

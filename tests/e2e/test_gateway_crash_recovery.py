@@ -149,3 +149,32 @@ async def test_sessions_survive_repeated_sigkill_exactly_once(gateway_process: G
             assert len(sessions) == CRASHES, f"{cp_id}: {len(sessions)} sessions stored, {CRASHES} charged"
             assert all(s["stoppedAt"] for s in sessions), sessions
             assert [s["energyWh"] for s in sessions] == expected[cp_id]
+
+
+@pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)
+async def test_a_charger_that_does_not_return_after_a_crash_is_not_reported_connected(
+    gateway_process: GatewayProcess,
+) -> None:
+    # On SQLite the gateway is the store's only process: after a SIGKILL left "connected" in the store, a
+    # charger that stays away must read as disconnected. (Replicas sharing PostgreSQL need leases: #8.)
+    async with aiohttp.ClientSession(headers={"Authorization": f"Bearer {gateway_process.token}"}) as http:
+        control = Control(http, gateway_process.control_url)
+        await control.put_desired("CRASH-AWAY", password=PASSWORD)
+        station = Station(
+            StationConfig("CRASH-AWAY", f"ws://127.0.0.1:{gateway_process.ocpp_port}/ocpp", password=PASSWORD),
+            clock=SystemClock(),
+        )
+        task = asyncio.create_task(station.run())
+        try:
+            await station.wait_online()
+            assert (await control.observed("CRASH-AWAY"))["connected"] is True
+            gateway_process.kill()
+            await gateway_process.wait()
+        finally:
+            await station.close()
+            task.cancel()
+            await asyncio.gather(task, return_exceptions=True)
+        await gateway_process.start()
+        observed = await control.observed("CRASH-AWAY")
+    assert observed["connected"] is False
+    assert observed["lastSeen"] is not None

@@ -5,7 +5,13 @@ import inspect
 
 import pytest
 
-PUBLIC_PACKAGES = ["chargeops.api.v1alpha1", "chargeops.billing", "chargeops.crdgen", "chargeops.ocpp_gateway.store"]
+PUBLIC_PACKAGES = [
+    "chargeops.api.v1alpha1",
+    "chargeops.billing",
+    "chargeops.crdgen",
+    "chargeops.ocpp_gateway.store",
+    "chargeops.payments",
+]
 
 
 @pytest.mark.parametrize("name", PUBLIC_PACKAGES)

@@ -7,6 +7,7 @@ are its whole contract, and a test keeps ``__all__`` complete.
 from chargeops.api.v1alpha1 import approval, conditions
 from chargeops.api.v1alpha1.charger import (
     Charger,
+    ChargerDrift,
     ChargerSpec,
     ChargerStatus,
     ChargingMode,
@@ -69,6 +70,7 @@ from chargeops.api.v1alpha1.tariff import (
     TariffDimensionType,
     TariffElement,
     TariffRestrictions,
+    TariffRevision,
     TariffSpec,
     TariffStatus,
 )
@@ -84,6 +86,7 @@ __all__ = [
     "ApiModel",
     "BillingSettings",
     "Charger",
+    "ChargerDrift",
     "ChargerSpec",
     "ChargerStatus",
     "ChargingMode",
@@ -129,6 +132,7 @@ __all__ = [
     "TariffDimensionType",
     "TariffElement",
     "TariffRestrictions",
+    "TariffRevision",
     "TariffSpec",
     "TariffStatus",
     "VatLine",

@@ -209,6 +209,25 @@ class PendingChanges(ApiModel):
     """Configuration keys that will change."""
 
 
+class ChargerDrift(ApiModel):
+    """When the live charger last moved away from a desired state it had held, and when it was brought back.
+
+    The gateway checks every connected charger periodically and on reconnect; a setting that changed on the
+    charger (by hand, by a reset, by its vendor's cloud) is drift, and the gateway sets it back."""
+
+    last_detected_time: datetime | None = None
+    """When the gateway last found the live charger differing from the desired state it had converged to
+    (RFC 3339, UTC)."""
+
+    last_repaired_time: datetime | None = None
+    """When the gateway last set every differing setting back (RFC 3339, UTC). Earlier than
+    `lastDetectedTime` while a repair is outstanding, e.g. when the charger refused a value."""
+
+    differences: list[str] | None = Field(default=None, max_length=128)
+    """What differed at the last detection: configuration keys, e.g. `LocalAuthListEnabled`, or
+    `LocalAuthorizationList` for the id tags."""
+
+
 class ChargerStatus(ApiModel):
     """Observed state of a Charger. Set by the operator from the gateway's report. Read-only."""
 
@@ -216,7 +235,9 @@ class ChargerStatus(ApiModel):
     """The `metadata.generation` this status was computed from."""
 
     conditions: Conditions | None = None
-    """Current state: `Ready` (summary), `Connected`, `Approved`, `Configured`."""
+    """Current state: `Ready` (summary), `Connected`, `Approved`, `Configured`; `Reconciling` while the
+    operator or gateway works towards the spec and `Stalled` while only a person can move it on (kstatus:
+    both appear only while True)."""
 
     mode: ChargingModeName | None = None
     """Charging mode the live charger is in now: `Free` or `PayPerMonth`."""
@@ -244,6 +265,10 @@ class ChargerStatus(ApiModel):
 
     authorized_id_tags: int | None = Field(default=None, ge=0)
     """How many id tags the charger accepts: those of active subscriptions that cover it."""
+
+    drift: ChargerDrift | None = None
+    """When the live charger last drifted from its desired state and when the gateway repaired it. Unset
+    until drift is first found."""
 
 
 class Charger(Resource):

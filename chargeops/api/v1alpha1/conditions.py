@@ -43,6 +43,12 @@ CONVERGED = "Converged"  # the live charger holds the desired state
 CONVERGING = "Converging"  # the gateway is bringing the charger to the desired state
 CONVERGENCE_FAILED = "ConvergenceFailed"  # the charger refused or did not answer; the gateway retries
 ID_TAG_CONFLICT = "IdTagConflict"  # two active Subscriptions claim one id tag on this charger
+DUPLICATE_CHARGE_POINT_ID = "DuplicateChargePointId"  # another Charger (any namespace) names the same chargePointId
+SECRET_NOT_FOUND = "SecretNotFound"  # noqa: S105 - spec.security.basicAuthSecretRef names a missing Secret or key
+
+# Reasons of Charger Events only (no condition carries them).
+DRIFT_DETECTED = "DriftDetected"  # the live charger moved away from a desired state it had held
+DRIFT_REPAIRED = "DriftRepaired"  # the gateway brought every differing setting back
 
 # Reasons of Subscriptions.
 AWAITING_ACCEPTANCE = "AwaitingAcceptance"  # invited; the subscriber has not answered yet
@@ -55,11 +61,23 @@ NO_CHARGERS = "NoChargers"  # the refs or the selector match no Charger
 # Reasons of Invoices.
 DRAFT = "Draft"  # the grace period runs; sessions may still arrive
 FINALIZED = "Finalized"  # numbered and immutable
+PAID = "Paid"  # Stripe reports the invoice paid
 STRIPE_FAILED = "StripeFailed"  # Stripe refused or was unreachable; retried with the same idempotency keys
 
 # Reasons for which a Ready=False object waits for a person, not for time: Argo CD shows them Suspended
-# (approval) or Degraded (a mistake in the spec).
+# (approval) or Degraded (a mistake in the spec). The operator sets Stalled=True with the same reason and
+# message beside them (kstatus: it cannot progress without a change by a person); it still looks again on
+# its timers, so an object that appears later (a Secret, a Tariff) recovers the charger by itself.
 WAITING_FOR_PERSON = frozenset({AWAITING_APPROVAL, APPROVAL_STALE, AWAITING_ACCEPTANCE})
 SPEC_ERRORS = frozenset(
-    {SITE_NOT_FOUND, PLAN_NOT_ELIGIBLE, TARIFF_NOT_FOUND, CURRENCY_MISMATCH, INVALID_TIME_ZONE, ID_TAG_CONFLICT}
+    {
+        SITE_NOT_FOUND,
+        PLAN_NOT_ELIGIBLE,
+        TARIFF_NOT_FOUND,
+        CURRENCY_MISMATCH,
+        INVALID_TIME_ZONE,
+        ID_TAG_CONFLICT,
+        DUPLICATE_CHARGE_POINT_ID,
+        SECRET_NOT_FOUND,
+    }
 )

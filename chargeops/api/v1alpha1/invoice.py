@@ -72,7 +72,7 @@ class ComponentCharge(ApiModel):
 
     quantity: Amount
     """Billed quantity after step-size rounding: kWh for `ENERGY`, hours for `TIME` and `PARKING_TIME`,
-    `1` for `FLAT`."""
+    `1` for a session's `FLAT`, the share of the month (e.g. `0.645161`) for a prorated monthly fee."""
 
     unit_price: Amount
     """Price per unit excluding VAT."""
@@ -109,7 +109,7 @@ class InvoiceLine(ApiModel):
     """Energy delivered in the period, in Wh."""
 
     duration_s: int | None = Field(default=None, ge=0)
-    """Charging time in the period, in seconds."""
+    """Time from the line's start to its end (charging and parking), in seconds."""
 
     components: list[ComponentCharge] | None = Field(default=None, max_length=8)
     """What each price component contributed."""

@@ -124,6 +124,10 @@ class SiteStatus(ApiModel):
     """The number of the site's most recently finalized invoice; the next one gets this plus one. Written
     with optimistic concurrency, so numbers have no gaps. Set by the billing controller."""
 
+    last_invoice: str | None = Field(default=None, max_length=253)
+    """Name of the Invoice that `lastInvoiceNumber` was given to. Reserved in the same write as the
+    number, so a controller that stops between reserving and finalizing resumes with the same number."""
+
 
 class Site(Resource):
     """A place with chargers, billed in one currency on calendar months of its time zone."""

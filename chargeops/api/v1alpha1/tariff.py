@@ -4,6 +4,7 @@ Chargers point at a Tariff with ``spec.chargingMode.tariffRef`` and subscription
 ``spec.tariffRef``. The billing controller prices each session with the tariff in force at its start.
 """
 
+from datetime import datetime
 from enum import StrEnum
 from typing import Annotated, Literal
 
@@ -196,6 +197,24 @@ class TariffSpec(ApiModel):
     """A fixed monthly amount per subscription, on top of what sessions cost. If unset, none."""
 
 
+# Revisions kept per Tariff: two years of monthly price changes; older ones price no open invoice.
+MAX_TARIFF_REVISIONS = 24
+
+
+class TariffRevision(ApiModel):
+    """The prices of a Tariff from one moment on, as the operator saw them: sessions that start from
+    `effectiveFrom` until the next revision are priced with this spec, even when invoiced later."""
+
+    generation: int = Field(ge=1)
+    """The `metadata.generation` whose spec this is."""
+
+    effective_from: datetime
+    """When the operator saw this spec first. The oldest revision kept also prices earlier sessions."""
+
+    spec: TariffSpec
+    """The spec as it was."""
+
+
 class TariffStatus(ApiModel):
     """Observed state of a Tariff. Set by the operator. Read-only."""
 
@@ -204,6 +223,10 @@ class TariffStatus(ApiModel):
 
     conditions: Conditions | None = None
     """Current state: `Ready` is True when the tariff can price sessions."""
+
+    revisions: list[TariffRevision] | None = Field(default=None, max_length=MAX_TARIFF_REVISIONS)
+    """Snapshots of the spec, oldest first: the billing controller prices each session with the revision in
+    force at its start. At most 24 are kept; the oldest goes first."""
 
 
 class Tariff(Resource):

@@ -11,7 +11,15 @@ from pydantic import BaseModel
 from pydantic.json_schema import models_json_schema
 
 from chargeops import __version__
-from chargeops.api.gateway import DesiredState, MeterReading, ObservedState, Session, SessionPage, StoredDesiredState
+from chargeops.api.gateway import (
+    DesiredState,
+    MeterReading,
+    ObservedState,
+    Session,
+    SessionPage,
+    SessionWithReadingsPage,
+    StoredDesiredState,
+)
 from chargeops.ocpp_gateway.control import commands
 
 _REF = "#/components/schemas/{model}"
@@ -43,12 +51,26 @@ _AUTH: list[dict[str, list[str]]] = [{"bearer": []}]
 def _paths() -> dict[str, Any]:
     query = [
         {"name": "chargePointId", "in": "query", "schema": {"type": "string"}},
-        {"name": "idTag", "in": "query", "schema": {"type": "string"}},
+        {
+            "name": "idTag",
+            "in": "query",
+            "description": "Repeat for several id tags: a session with any of them matches.",
+            "style": "form",
+            "explode": True,
+            "schema": {"type": "array", "items": {"type": "string"}},
+        },
         {"name": "startedFrom", "in": "query", "schema": {"type": "string", "format": "date-time"}},
         {"name": "startedTo", "in": "query", "schema": {"type": "string", "format": "date-time"}},
         {"name": "cursor", "in": "query", "schema": {"type": "string"}},
         {"name": "limit", "in": "query", "schema": {"type": "integer", "minimum": 1, "maximum": 1000}},
+        {
+            "name": "withReadings",
+            "in": "query",
+            "description": "Embed each session's energy register readings (a SessionWithReadingsPage).",
+            "schema": {"type": "boolean", "default": False},
+        },
     ]
+    session_pages = {"anyOf": [{"$ref": _REF.format(model=m)} for m in ("SessionPage", "SessionWithReadingsPage")]}
     command_paths = {
         f"/v1/chargers/{{cp_id}}/commands/{name}": {
             "post": {
@@ -135,10 +157,14 @@ def _paths() -> dict[str, Any]:
         **command_paths,
         "/v1/sessions": {
             "get": {
-                "summary": "Charging sessions in a stable order, paged.",
+                "summary": "Charging sessions in a stable order, paged; with their readings if asked.",
                 "security": _AUTH,
                 "parameters": query,
-                "responses": {"200": _json("SessionPage"), "400": _PROBLEM, "401": _PROBLEM},
+                "responses": {
+                    "200": {"description": "OK", "content": {"application/json": {"schema": session_pages}}},
+                    "400": _PROBLEM,
+                    "401": _PROBLEM,
+                },
             }
         },
         "/v1/sessions/{session_id}": {
@@ -169,6 +195,7 @@ def document() -> dict[str, Any]:
         ObservedState,
         Session,
         SessionPage,
+        SessionWithReadingsPage,
         MeterReading,
     ]
     models += [model for model, _ in commands.COMMANDS.values()]

@@ -12,7 +12,15 @@ from aiohttp import web
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 from pydantic import BaseModel, ValidationError
 
-from chargeops.api.gateway import DesiredState, MeterReading, ObservedState, Session, SessionPage, StoredDesiredState
+from chargeops.api.gateway import (
+    DesiredState,
+    MeterReading,
+    ObservedState,
+    Session,
+    SessionPage,
+    SessionWithReadingsPage,
+    StoredDesiredState,
+)
 from chargeops.api.v1alpha1.charger import CHARGE_POINT_ID_PATTERN
 from chargeops.ocpp_gateway import metrics
 from chargeops.ocpp_gateway.control import commands, openapi
@@ -33,6 +41,7 @@ class Backend(Protocol):
     async def observed(self, cp_id: str) -> ObservedState: ...
     async def all_observed(self) -> list[ObservedState]: ...
     async def sessions(self, **query: Any) -> SessionPage: ...
+    async def sessions_with_readings(self, **query: Any) -> SessionWithReadingsPage: ...
     async def session(self, session_id: str) -> Session | None: ...
     async def readings(self, session_id: str) -> list[MeterReading]: ...
     async def command(self, cp_id: str, name: str, command: commands.Command) -> dict[str, Any]: ...
@@ -167,19 +176,27 @@ class _Routes:
             limit = int(query.get("limit", "100"))
             started_from = _time(query.get("startedFrom"))
             started_to = _time(query.get("startedTo"))
+            with_readings = _flag(query.get("withReadings"), "withReadings")
         except ValueError as error:
             return problem(400, "InvalidQuery", str(error))
         if not 1 <= limit <= MAX_PAGE:
             return problem(400, "InvalidQuery", f"limit must be between 1 and {MAX_PAGE}")
+        # idTag may repeat: a session with any of the tags matches (a subscription's cards in one listing).
+        id_tags = query.getall("idTag", [])
+        filters = {
+            "charge_point_id": query.get("chargePointId"),
+            "id_tag": id_tags[0] if len(id_tags) == 1 else (id_tags or None),
+            "started_from": started_from,
+            "started_to": started_to,
+            "cursor": query.get("cursor"),
+            "limit": limit,
+        }
+        page: BaseModel
         try:
-            page = await self.backend.sessions(
-                charge_point_id=query.get("chargePointId"),
-                id_tag=query.get("idTag"),
-                started_from=started_from,
-                started_to=started_to,
-                cursor=query.get("cursor"),
-                limit=limit,
-            )
+            if with_readings:
+                page = await self.backend.sessions_with_readings(**filters)
+            else:
+                page = await self.backend.sessions(**filters)
         except (ValueError, InvalidCursorError, InvalidPageLimitError) as error:
             return problem(400, "InvalidQuery", str(error))
         return _model_response(page)
@@ -212,6 +229,15 @@ def _time(value: str | None) -> datetime | None:
     if parsed.tzinfo is None:
         raise ValueError(f"time {value!r} needs a zone, e.g. 2026-10-01T00:00:00Z")
     return parsed
+
+
+def _flag(value: str | None, name: str) -> bool:
+    """A boolean query parameter: ``true`` or ``false`` (unset is false)."""
+    if value is None or value == "false":
+        return False
+    if value == "true":
+        return True
+    raise ValueError(f"{name} must be true or false, not {value!r}")
 
 
 def _validation_message(error: ValidationError) -> str:

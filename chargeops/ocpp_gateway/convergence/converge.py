@@ -20,6 +20,8 @@ from chargeops.ocpp_gateway.convergence.dialects import Dialect
 from chargeops.ocpp_gateway.errors import ChargerRefusedError
 
 _FALLBACK_STATUSES = ("Failed", "VersionMismatch")
+# Answers after which the charger holds the desired value (RebootRequired: stored, in effect after a reboot).
+_TAKEN = (ConfigurationResult.ACCEPTED, ConfigurationResult.REBOOT_REQUIRED)
 # What a convergence reports about configuration is the whole truth of this run, not an addition.
 REPLACED_FIELDS = ("configuration", "configuration_results")
 
@@ -69,6 +71,9 @@ async def converge(dialect: Dialect, desired: StoredDesiredState, observed: Obse
     if drift and was_applied:
         # The charger had this revision and moved away from it: that is drift, not a pending change.
         changes |= {"drift": drift, "drift_detected_at": now}
+        # The local list is back (or this run raised); a key is back only if the charger took the value.
+        if all(results.get(key) in _TAKEN for key in differing):
+            changes["drift_repaired_at"] = now
     return Outcome(changes=changes, drift=drift if was_applied else [])
 
 

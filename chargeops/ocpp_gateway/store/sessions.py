@@ -9,7 +9,7 @@ one index range scan however deep it is.
 import base64
 import binascii
 import json
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 from datetime import datetime
 from typing import Any
 
@@ -33,22 +33,26 @@ FLAG_COLUMN_BY_FLAG = {flag: column for column, flag in FLAG_COLUMNS}
 
 def to_session(row: RowMapping) -> gateway.Session:
     """The wire record of one ``sessions`` row."""
-    return gateway.Session(
-        id=row["id"],
-        charge_point_id=row["charge_point_id"],
-        connector_id=row["connector_id"],
+    return gateway.Session(**_session_fields(row))
+
+
+def _session_fields(row: RowMapping) -> dict[str, Any]:
+    return {
+        "id": row["id"],
+        "charge_point_id": row["charge_point_id"],
+        "connector_id": row["connector_id"],
         # OCPP 1.6 transactionIds are the row's key; 2.0.1 ones are the charger's.
-        transaction_id=row["charger_transaction_id"] or str(row["pk"]),
-        id_tag=row["id_tag"],
-        started_at=row["started_at"],
-        stopped_at=row["stopped_at"],
-        meter_start_wh=row["meter_start_wh"],
-        meter_stop_wh=row["meter_stop_wh"],
-        energy_wh=row["energy_wh"],
-        stop_reason=row["stop_reason"],
-        flags=[flag for column, flag in FLAG_COLUMNS if row[column]],
-        updated_at=row["updated_at"],
-    )
+        "transaction_id": row["charger_transaction_id"] or str(row["pk"]),
+        "id_tag": row["id_tag"],
+        "started_at": row["started_at"],
+        "stopped_at": row["stopped_at"],
+        "meter_start_wh": row["meter_start_wh"],
+        "meter_stop_wh": row["meter_stop_wh"],
+        "energy_wh": row["energy_wh"],
+        "stop_reason": row["stop_reason"],
+        "flags": [flag for column, flag in FLAG_COLUMNS if row[column]],
+        "updated_at": row["updated_at"],
+    }
 
 
 def get(_db: database.Database, conn: Connection, session_id: str) -> gateway.Session | None:
@@ -68,21 +72,81 @@ def page(
     conn: Connection,
     *,
     charge_point_id: str | None,
-    id_tag: str | None,
+    id_tag: str | Collection[str] | None,
     started_from: datetime | None,
     started_to: datetime | None,
     cursor: str | None,
     limit: int,
 ) -> gateway.SessionPage:
     """Sessions matching every given filter, ``limit`` at most, after ``cursor``; see ``Store.list_sessions``."""
+    rows, next_cursor = _page_rows(
+        conn,
+        charge_point_id=charge_point_id,
+        id_tag=id_tag,
+        started_from=started_from,
+        started_to=started_to,
+        cursor=cursor,
+        limit=limit,
+    )
+    return gateway.SessionPage(items=[to_session(row) for row in rows], next_cursor=next_cursor)
+
+
+def page_with_readings(
+    _db: database.Database,
+    conn: Connection,
+    *,
+    charge_point_id: str | None,
+    id_tag: str | Collection[str] | None,
+    started_from: datetime | None,
+    started_to: datetime | None,
+    cursor: str | None,
+    limit: int,
+) -> gateway.SessionWithReadingsPage:
+    """``page``, each session with its readings: all of the page's readings come in one more query."""
+    rows, next_cursor = _page_rows(
+        conn,
+        charge_point_id=charge_point_id,
+        id_tag=id_tag,
+        started_from=started_from,
+        started_to=started_to,
+        cursor=cursor,
+        limit=limit,
+    )
+    by_session: dict[int, list[gateway.MeterReading]] = {row["pk"]: [] for row in rows}
+    if by_session:
+        r = tables.meter_readings.c
+        query = (
+            select(r.session_pk, r.timestamp, r.energy_wh)
+            .where(r.session_pk.in_(list(by_session)))
+            .order_by(r.session_pk, r.timestamp)
+        )
+        for session_pk, timestamp, energy_wh in conn.execute(query):
+            by_session[session_pk].append(gateway.MeterReading(timestamp=timestamp, energy_wh=energy_wh))
+    items = [gateway.SessionWithReadings(**_session_fields(row), readings=by_session[row["pk"]]) for row in rows]
+    return gateway.SessionWithReadingsPage(items=items, next_cursor=next_cursor)
+
+
+def _page_rows(
+    conn: Connection,
+    *,
+    charge_point_id: str | None,
+    id_tag: str | Collection[str] | None,
+    started_from: datetime | None,
+    started_to: datetime | None,
+    cursor: str | None,
+    limit: int,
+) -> tuple[Sequence[RowMapping], str | None]:
+    """The rows of one page in the order (started_at, id), and the cursor to the next page (None at the end)."""
     if not 1 <= limit <= MAX_PAGE_LIMIT:
         raise errors.InvalidPageLimitError(f"limit must be between 1 and {MAX_PAGE_LIMIT}, not {limit}.", limit=limit)
     s = tables.sessions.c
     query: Select[tuple[object, ...]] = select(tables.sessions)
     if charge_point_id is not None:
         query = query.where(s.charge_point_id == charge_point_id)
-    if id_tag is not None:
+    if isinstance(id_tag, str):
         query = query.where(s.id_tag == id_tag)
+    elif id_tag is not None:
+        query = query.where(s.id_tag.in_(sorted(set(id_tag))))
     if started_from is not None:
         query = query.where(s.started_at >= started_from)
     if started_to is not None:
@@ -93,9 +157,10 @@ def page(
     # One row beyond the page tells whether another page follows, without a COUNT.
     query = query.order_by(s.started_at, s.id).limit(limit + 1)
     rows = conn.execute(query).mappings().all()
-    items = [to_session(row) for row in rows[:limit]]
-    next_cursor = encode_cursor(items[-1]) if len(rows) > limit else None
-    return gateway.SessionPage(items=items, next_cursor=next_cursor)
+    if len(rows) <= limit:
+        return rows, None
+    last = rows[limit - 1]
+    return rows[:limit], encode_cursor(last["started_at"], last["id"])
 
 
 def readings(_db: database.Database, conn: Connection, session_id: str) -> list[gateway.MeterReading]:
@@ -121,9 +186,9 @@ def update_by_pk(_db: database.Database) -> Update:
     return update(tables.sessions).where(tables.sessions.c.pk == bindparam("b_pk"))
 
 
-def encode_cursor(last: gateway.Session) -> str:
-    """An opaque cursor that continues after ``last``: its (started_at, id), URL-safe."""
-    key = json.dumps([last.started_at.isoformat(), last.id], separators=(",", ":"))
+def encode_cursor(started_at: datetime, session_id: str) -> str:
+    """An opaque cursor that continues after the session ``session_id`` started at ``started_at``, URL-safe."""
+    key = json.dumps([started_at.isoformat(), session_id], separators=(",", ":"))
     return base64.urlsafe_b64encode(key.encode()).decode().rstrip("=")
 
 

@@ -10,6 +10,7 @@ import kopf
 
 from chargeops.api import v1alpha1
 from chargeops.api.v1alpha1 import GROUP, VERSION
+from chargeops.operator import duplicates
 
 
 @kopf.index(GROUP, VERSION, "sites")
@@ -28,6 +29,12 @@ def tariff_index(namespace: str | None, name: str, body: kopf.Body, **_: Any) ->
 def charger_index(namespace: str | None, body: kopf.Body, **_: Any) -> dict[Any, v1alpha1.Charger]:
     """Chargers by namespace (subscriptions select among them)."""
     return {namespace: v1alpha1.Charger.model_validate(dict(body))}
+
+
+@kopf.index(GROUP, VERSION, "chargers")
+def charge_point_index(spec: kopf.Spec, meta: kopf.Meta, **_: Any) -> dict[Any, duplicates.Claim]:
+    """Chargers by spec.chargePointId, in every namespace served (a charge point belongs to one Charger)."""
+    return {spec.get("chargePointId"): duplicates.claim_of(meta)}
 
 
 @kopf.index(GROUP, VERSION, "subscriptions")

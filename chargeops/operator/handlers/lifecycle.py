@@ -1,10 +1,14 @@
-"""Operator start-up and shutdown: kopf settings that matter for a GitOps-managed operator."""
+"""Operator start-up and shutdown: kopf settings that matter for a GitOps-managed operator, and the
+metrics endpoint."""
 
 from typing import Any
 
 import kopf
 
-from chargeops.operator import runtime
+from chargeops.operator import metrics, metrics_endpoint, runtime
+
+# Where the running metrics endpoint is kept in the operator-level memo between start-up and clean-up.
+_ENDPOINT_KEY = "chargeops_metrics_endpoint"
 
 
 @kopf.on.startup()
@@ -27,7 +31,31 @@ def login(**kwargs: Any) -> kopf.ConnectionInfo | None:
     return kopf.login_with_service_account(**kwargs) or kopf.login_with_kubeconfig(**kwargs)
 
 
+@kopf.on.startup()
+async def serve_metrics(memo: kopf.Memo, logger: Any, **kwargs: Any) -> None:
+    """Count Chargers by Ready from kopf's index, and serve /metrics and /healthz unless the port is 0."""
+    metrics.CHARGERS.watch(kwargs["charger_index"])
+    settings = runtime.of(memo).settings
+    if not settings.metrics_port:
+        return
+    where = f"{settings.metrics_host}:{settings.metrics_port}"
+    try:
+        memo[_ENDPOINT_KEY] = await metrics_endpoint.start(settings.metrics_host, settings.metrics_port)
+    except OSError as error:
+        # A port taken by something else is a deployment mistake; retrying would only hide it.
+        raise kopf.PermanentError(f"Cannot serve /metrics on {where}: {error}") from error
+    logger.info("Serving /metrics and /healthz on %s.", where)
+
+
 @kopf.on.cleanup()
 async def close_gateway_client(memo: kopf.Memo, **_: Any) -> None:
     """Close the HTTP session to the gateway."""
     await runtime.of(memo).gateway.close()
+
+
+@kopf.on.cleanup()
+async def stop_metrics(memo: kopf.Memo, **_: Any) -> None:
+    """Stop serving /metrics and /healthz."""
+    endpoint = memo.pop(_ENDPOINT_KEY, None)
+    if endpoint is not None:
+        await endpoint.cleanup()

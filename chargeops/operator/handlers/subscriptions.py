@@ -16,7 +16,7 @@ import kopf
 from chargeops.api import v1alpha1
 from chargeops.api.v1alpha1 import GROUP, VERSION
 from chargeops.api.v1alpha1 import conditions as c
-from chargeops.operator import conditions, reconcile, runtime, subscriptions
+from chargeops.operator import conditions, kstatus, metrics, reconcile, runtime, subscriptions
 from chargeops.operator.errors import GatewayUnreachableError
 from chargeops.operator.handlers.chargers import GATEWAY_RETRY_S, inventory_of
 from chargeops.operator.inventory import Inventory, local_today
@@ -30,6 +30,7 @@ FANOUT_CONCURRENCY = 32
 @kopf.on.create(*SUBSCRIPTIONS)
 @kopf.on.update(*SUBSCRIPTIONS)
 @kopf.timer(*SUBSCRIPTIONS, interval=600.0, initial_delay=60.0, idle=0)
+@metrics.measured("Subscription")
 async def bind_subscription(body: kopf.Body, patch: kopf.Patch, memo: kopf.Memo, logger: Any, **kwargs: Any) -> None:
     """Work out the phase and the covered chargers; give those chargers their new id tag lists."""
     subscription = v1alpha1.Subscription.model_validate(dict(body))
@@ -54,10 +55,13 @@ async def bind_subscription(body: kopf.Body, patch: kopf.Patch, memo: kopf.Memo,
     affected = [
         ch for ch in inventory.chargers_in(namespace) if str(ch.metadata.get("name")) in previously | set(names)
     ]
-    await fan_out(memo, affected, inventory, now=now, logger=logger)
+    await fan_out(memo, affected, inventory, now=now, logger=logger, reporting=(body, patch))
+    # Nothing is left to do once the chargers have their lists: a future start date is the timer's to notice.
+    kstatus.follow_ready(body, patch, settled=True, now=now)
 
 
 @kopf.on.delete(*SUBSCRIPTIONS)
+@metrics.measured("Subscription")
 async def unbind_subscription(body: kopf.Body, memo: kopf.Memo, logger: Any, **kwargs: Any) -> None:
     """Take the subscription's id tags off every charger it covered."""
     subscription = v1alpha1.Subscription.model_validate(dict(body))
@@ -76,7 +80,10 @@ async def fan_out(
     now: datetime,
     logger: Any,
     excluding: str | None = None,
+    reporting: tuple[kopf.Body, kopf.Patch] | None = None,
 ) -> None:
+    """Give ``chargers`` their new desired states; retried while the gateway is down, with ``Reconciling``
+    on the object in ``reporting`` saying so."""
     limit = asyncio.Semaphore(FANOUT_CONCURRENCY)
 
     async def one(charger: v1alpha1.Charger) -> None:
@@ -94,4 +101,7 @@ async def fan_out(
     try:
         await asyncio.gather(*(one(charger) for charger in chargers))
     except GatewayUnreachableError as error:
+        if reporting is not None:
+            message = f"Handing its chargers' desired states to the gateway: {error}"
+            kstatus.working(*reporting, c.PROGRESSING, message, now=now)
         raise kopf.TemporaryError(str(error), delay=GATEWAY_RETRY_S) from error

@@ -143,6 +143,31 @@ def test_ready_false_for_any_other_reason_is_progressing(kind: str, reason: str)
     assert hs == {"status": "Progressing", "message": f"Ready is False: {reason}."}
 
 
+def _stalled(kind: str, reason: str, message: str) -> dict[str, Any]:
+    """``_object`` with Ready False and Stalled True for ``reason``, as the operator writes them together."""
+    obj = _object(kind, "False", reason, message)
+    obj["status"]["conditions"].append({"type": "Stalled", "status": "True", "reason": reason, "message": message})
+    return obj
+
+
+@pytest.mark.parametrize("kind", KINDS)
+@pytest.mark.parametrize("reason", sorted(conditions.WAITING_FOR_PERSON))
+def test_stalled_waiting_for_a_person_is_suspended_not_degraded(kind: str, reason: str) -> None:
+    assert health(kind, _stalled(kind, reason, f"Waiting: {reason}.")) == {
+        "status": "Suspended",
+        "message": f"Waiting: {reason}.",
+    }
+
+
+@pytest.mark.parametrize("kind", KINDS)
+@pytest.mark.parametrize("reason", sorted(conditions.SPEC_ERRORS))
+def test_stalled_on_a_spec_error_is_degraded(kind: str, reason: str) -> None:
+    assert health(kind, _stalled(kind, reason, f"Broken: {reason}.")) == {
+        "status": "Degraded",
+        "message": f"Broken: {reason}.",
+    }
+
+
 @pytest.mark.parametrize("kind", KINDS)
 def test_a_generation_the_operator_has_not_seen_is_progressing_whatever_ready_says(kind: str) -> None:
     obj = _object(kind, "True", conditions.SUCCEEDED, "All good.")

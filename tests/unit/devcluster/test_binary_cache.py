@@ -171,3 +171,51 @@ def test_an_env_override_that_names_nothing_is_an_error(tools_dir: Path, monkeyp
         binaries.ensure(binaries.KUBE_APISERVER)
 
     assert caught.value.variable == "CHARGEOPS_KUBE_APISERVER"
+
+
+def test_stripe_mock_is_stamped_with_its_release_version() -> None:
+    assert binaries.build_ldflags(binaries.STRIPE_MOCK, version="v0.203.0") == ["-s", "-w", "-X main.version=v0.203.0"]
+
+
+def test_a_command_named_on_a_tool_line_is_built_by_its_import_path(
+    tools_dir: Path, fake_go: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    (tools_dir / "stripe-mock").mkdir()
+    (tools_dir / "stripe-mock" / "go.mod").write_text(
+        "module chargeops.io/tools/stripe-mock\n\ntool github.com/stripe/stripe-mock\n\n"
+        "require github.com/stripe/stripe-mock v0.203.0 // indirect\n"
+    )
+    monkeypatch.delenv(binaries.STRIPE_MOCK.env_variable, raising=False)
+
+    path = binaries.ensure(binaries.STRIPE_MOCK, progress=io.StringIO())
+
+    assert path.name.startswith("stripe-mock-v0.203.0-")
+    (call,) = fake_go.read_text().splitlines()
+    assert "-X main.version=v0.203.0" in call
+    assert call.split()[-1] == "github.com/stripe/stripe-mock"
+
+
+def test_helm_is_stamped_with_its_version_and_the_kubernetes_release_of_its_client_go(
+    tools_dir: Path, fake_go: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    (tools_dir / "helm").mkdir()
+    (tools_dir / "helm" / "go.mod").write_text(
+        "module chargeops.io/tools/helm\n\ntool helm.sh/helm/v3/cmd/helm\n\n"
+        "require (\n\thelm.sh/helm/v3 v3.22.0 // indirect\n\tk8s.io/client-go v0.37.0 // indirect\n)\n"
+    )
+    monkeypatch.delenv(binaries.HELM.env_variable, raising=False)
+
+    path = binaries.ensure(binaries.HELM, progress=io.StringIO())
+
+    assert path.name.startswith("helm-v3.22.0-")
+    (call,) = fake_go.read_text().splitlines()
+    # Unstamped, helm would render for Kubernetes 1.20 and refuse the chart's kubeVersion.
+    assert "-X helm.sh/helm/v3/internal/version.version=v3.22.0" in call
+    assert "-X helm.sh/helm/v3/pkg/chartutil.k8sVersionMajor=1" in call
+    assert "-X helm.sh/helm/v3/pkg/chartutil.k8sVersionMinor=37" in call
+    assert "-X helm.sh/helm/v3/pkg/lint/rules.k8sVersionMinor=37" in call
+    assert call.split()[-1] == "helm.sh/helm/v3/cmd/helm"
+
+
+def test_tools_without_kubernetes_stamps_have_no_kubernetes_version(tools_dir: Path) -> None:
+    assert binaries.kube_version(binaries.KUBE_APISERVER, tools_dir=tools_dir) is None

@@ -6,6 +6,7 @@ local waitingForPerson = { AwaitingApproval = true, ApprovalStale = true, Awaiti
 local specErrors = {
   SiteNotFound = true, PlanNotEligible = true, TariffNotFound = true,
   CurrencyMismatch = true, InvalidTimeZone = true, IdTagConflict = true,
+  DuplicateChargePointId = true, SecretNotFound = true,
 }
 local failures = { ChargerOffline = true, GatewayUnreachable = true, ConvergenceFailed = true, StripeFailed = true }
 
@@ -38,9 +39,14 @@ if obj.status == nil or obj.status.observedGeneration == nil or obj.status.obser
   return health("Progressing", "Waiting for the operator to observe generation " .. generation .. ".")
 end
 
+-- Stalled carries Ready's reason: waiting for a person (an approval) is Suspended, anything else Degraded.
 local stalled = condition("Stalled")
 if stalled ~= nil and stalled.status == "True" then
-  return health("Degraded", messageOf(stalled, "The operator cannot progress without a change by a person."))
+  local said = messageOf(stalled, "The operator cannot progress without a change by a person.")
+  if waitingForPerson[stalled.reason or ""] then
+    return health("Suspended", said)
+  end
+  return health("Degraded", said)
 end
 
 local ready = condition("Ready")

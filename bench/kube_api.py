@@ -1,0 +1,156 @@
+"""A small async client of the API server for ``operator_convergence.py``, and the Ready state it watches.
+
+aiohttp straight to kube-apiserver as the admin identity: server-side apply (what ``kubectl apply
+--server-side`` sends), merge patches, and a list-then-watch stream of Chargers that ``ReadyTracker``
+turns into "which Chargers are Ready at their current generation, since when".
+"""
+
+import asyncio
+import json
+import ssl
+import time
+from collections.abc import AsyncIterator, Mapping
+from typing import Any
+
+import aiohttp
+
+from chargeops.devcluster import controlplane
+
+API = "chargeops.io/v1alpha1"
+PLURALS = {"Site": "sites", "Tariff": "tariffs", "Charger": "chargers", "Subscription": "subscriptions"}
+FIELD_MANAGER = "chargeops-bench"
+
+
+class Kube:
+    """A small async client of the API server as admin: apply, patch, get, watch."""
+
+    def __init__(self, plane: controlplane.ControlPlane, namespace: str, *, concurrency: int) -> None:
+        self.server = plane.server
+        self.namespace = namespace
+        context = ssl.create_default_context(cafile=str(plane.ca_file))
+        self.session = aiohttp.ClientSession(
+            headers={"Authorization": f"Bearer {plane.token_for('admin')}"},
+            connector=aiohttp.TCPConnector(ssl=context, limit=concurrency + 8),
+            timeout=aiohttp.ClientTimeout(total=None, sock_read=None, sock_connect=30),
+        )
+
+    async def close(self) -> None:
+        await self.session.close()
+
+    def url(self, kind: str, name: str | None = None) -> str:
+        if kind == "Secret":
+            base = f"{self.server}/api/v1/namespaces/{self.namespace}/secrets"
+        else:
+            base = f"{self.server}/apis/{API}/namespaces/{self.namespace}/{PLURALS[kind]}"
+        return base if name is None else f"{base}/{name}"
+
+    async def apply(self, obj: Mapping[str, Any]) -> dict[str, Any]:
+        """Server-side apply, as ``kubectl apply --server-side --force-conflicts`` does."""
+        return await self._request(
+            "PATCH",
+            self.url(obj["kind"], obj["metadata"]["name"]),
+            data=json.dumps(obj),
+            params={"fieldManager": FIELD_MANAGER, "force": "true"},
+            content_type="application/apply-patch+yaml",
+        )
+
+    async def merge_patch(self, kind: str, name: str, patch: Mapping[str, Any]) -> dict[str, Any]:
+        return await self._request(
+            "PATCH", self.url(kind, name), data=json.dumps(patch), content_type="application/merge-patch+json"
+        )
+
+    async def get(self, kind: str, name: str) -> dict[str, Any] | None:
+        async with self.session.get(self.url(kind, name)) as response:
+            if response.status == 404:
+                return None
+            response.raise_for_status()
+            return dict(await response.json())
+
+    async def _request(
+        self, method: str, url: str, *, data: str, content_type: str, params: Mapping[str, str] | None = None
+    ) -> dict[str, Any]:
+        headers = {"Content-Type": content_type}
+        for attempt in range(5):
+            async with self.session.request(method, url, data=data, params=params, headers=headers) as response:
+                if response.status in (429, 500, 503, 504) and attempt < 4:
+                    await asyncio.sleep(0.5 * 2**attempt)  # the API server shedding load: try again
+                    continue
+                if response.status >= 400:
+                    raise RuntimeError(f"{method} {url}: HTTP {response.status} {await response.text()}")
+                return dict(await response.json())
+        raise AssertionError("unreachable")
+
+    async def events(self, kind: str) -> AsyncIterator[tuple[str, dict[str, Any]]]:
+        """List, then watch ``kind`` for ever: ("ADDED" | "MODIFIED" | "DELETED", object). Lists again
+        when the watch is too old; retries while the API server is starting or busy."""
+        version: str | None = None
+        while True:
+            try:
+                if version is None:
+                    async with self.session.get(self.url(kind)) as response:
+                        response.raise_for_status()
+                        listed = await response.json()
+                    for item in listed["items"]:
+                        yield "ADDED", item
+                    version = listed["metadata"]["resourceVersion"]
+                params = {"watch": "1", "resourceVersion": version, "allowWatchBookmarks": "true"}
+                params["timeoutSeconds"] = "600"
+                async with self.session.get(self.url(kind), params=params) as response:
+                    response.raise_for_status()
+                    async for line in response.content:
+                        event = json.loads(line)
+                        obj = event["object"]
+                        if event["type"] == "ERROR":
+                            if obj.get("code") == 410:  # too old: list again
+                                version = None
+                            break
+                        version = obj["metadata"]["resourceVersion"]
+                        if event["type"] != "BOOKMARK":
+                            yield event["type"], obj
+            except aiohttp.ClientError:
+                await asyncio.sleep(1)  # e.g. 429 "storage is (re)initializing" right after the CRDs
+
+
+def is_ready(obj: Mapping[str, Any]) -> bool:
+    """Ready=True for the current generation (kstatus)."""
+    status = obj.get("status") or {}
+    if status.get("observedGeneration") != obj["metadata"].get("generation"):
+        return False
+    return any(c.get("type") == "Ready" and c.get("status") == "True" for c in status.get("conditions") or [])
+
+
+class ReadyTracker:
+    """Which Chargers are Ready now, when each first was, and waiters for a generation to become Ready."""
+
+    def __init__(self) -> None:
+        self.ready: set[str] = set()
+        self.first_ready_at: dict[str, float] = {}
+        self.latest: dict[str, Mapping[str, Any]] = {}
+        self.waiters: dict[str, tuple[int, asyncio.Future[float]]] = {}
+
+    def update(self, kind: str, obj: Mapping[str, Any]) -> None:
+        name = obj["metadata"]["name"]
+        if kind == "DELETED":
+            self.ready.discard(name)
+            return
+        self.latest[name] = obj
+        if not is_ready(obj):
+            self.ready.discard(name)
+            return
+        now = time.time()
+        self.ready.add(name)
+        self.first_ready_at.setdefault(name, now)
+        waiter = self.waiters.get(name)
+        if waiter is not None and obj["metadata"]["generation"] >= waiter[0] and not waiter[1].done():
+            waiter[1].set_result(now)
+            del self.waiters[name]
+
+    def wait_generation(self, name: str, generation: int) -> "asyncio.Future[float]":
+        future: asyncio.Future[float] = asyncio.get_running_loop().create_future()
+        self.waiters[name] = (generation, future)
+        return future
+
+
+async def follow(kube: Kube, tracker: ReadyTracker) -> None:
+    async for kind, obj in kube.events("Charger"):
+        tracker.update(kind, obj)

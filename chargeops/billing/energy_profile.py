@@ -1,0 +1,144 @@
+"""A session's energy as a function of time: its register readings joined by straight lines.
+
+The gateway stores the register at start and stop and whatever the charger sampled in between
+(``MeterReading``). Between two readings we assume a constant rate, which is what the readings tell and
+nothing more; with no readings in between, energy grows pro rata by time. Everything that cuts a session
+— a month boundary, a tariff element that starts at 23:00, a ``minKwh`` threshold — reads the energy at
+the cut from this profile, so all of them follow one rule (docs/billing-rules.md).
+
+Energy at an instant is exact (a ``Fraction`` of Wh) where restrictions are compared, and integer Wh
+(rounded half up) where it is billed. Integer energy at cuts telescopes: the parts of a session always sum
+to exactly ``meterStop - meterStart``.
+
+Charging versus parking: a session charges until the first reading at which the register shows its final
+value (its last rise) and parks from there to the stop. Pauses before the last rise count as charging: the
+charger or the car may pause to balance load, which the driver cannot help. A session whose register
+never rises parks all along.
+"""
+
+from bisect import bisect_left, bisect_right
+from collections.abc import Iterable
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from fractions import Fraction
+
+from chargeops.api.gateway import MeterReading, Session
+from chargeops.billing.errors import InconsistentMeterReadingsError, InvalidSessionTimesError, SessionOpenError
+from chargeops.billing.money import divide_half_up
+
+MICROSECOND = timedelta(microseconds=1)
+MICROSECONDS_PER_SECOND = 1_000_000
+
+
+@dataclass(frozen=True)
+class EnergyProfile:
+    """Energy since ``start`` in Wh, sampled at ``times_us`` (microseconds since ``start``).
+
+    The first sample is ``(0, 0)`` and the last ``(duration, total)``; both lists are non-decreasing.
+    """
+
+    session_id: str
+    start: datetime
+    stop: datetime
+    times_us: tuple[int, ...]
+    energies_wh: tuple[int, ...]
+
+    @classmethod
+    def of(cls, session: Session, readings: Iterable[MeterReading]) -> "EnergyProfile":
+        """The profile of a stopped session from its start and stop registers and readings in between.
+
+        Readings outside the session are ignored. Raises a ``SessionNotBillableError`` when the session is
+        open, stops before it starts, or its register goes backwards.
+        """
+        if session.stopped_at is None or session.meter_stop_wh is None:
+            raise SessionOpenError(session.id, f"session {session.id} has not stopped")
+        start, stop = session.started_at, session.stopped_at
+        if stop < start:
+            raise InvalidSessionTimesError(
+                session.id, f"session {session.id} stops at {stop.isoformat()}, before it starts"
+            )
+        total = session.meter_stop_wh - session.meter_start_wh
+        samples = [(0, 0)]
+        inside = sorted((r.timestamp, r.energy_wh) for r in readings if start < r.timestamp < stop)
+        samples += [((at - start) // MICROSECOND, wh - session.meter_start_wh) for at, wh in inside]
+        samples.append(((stop - start) // MICROSECOND, total))
+        times, energies = _checked(session.id, samples)
+        return cls(session.id, start, stop, times, energies)
+
+    @property
+    def total_wh(self) -> int:
+        """Energy of the whole session in Wh."""
+        return self.energies_wh[-1]
+
+    @property
+    def charging_end(self) -> datetime:
+        """When the register rose for the last time (the session's start if it never rose)."""
+        last_rise = bisect_left(self.energies_wh, self.total_wh)
+        return self.instant(self.times_us[last_rise])
+
+    def instant(self, offset_us: int) -> datetime:
+        """The instant ``offset_us`` microseconds after the start."""
+        return self.start + timedelta(microseconds=offset_us)
+
+    def offset_us(self, at: datetime) -> int:
+        """Microseconds from the start to ``at``."""
+        return (at - self.start) // MICROSECOND
+
+    def exact_wh_at(self, at: datetime) -> Fraction:
+        """Energy since the start at ``at``, interpolated exactly between the readings around it."""
+        offset = min(max(self.offset_us(at), 0), self.times_us[-1])
+        after = bisect_right(self.times_us, offset)
+        if after >= len(self.times_us):
+            return Fraction(self.total_wh)
+        before = after - 1
+        t0, t1 = self.times_us[before], self.times_us[after]
+        e0, e1 = self.energies_wh[before], self.energies_wh[after]
+        return e0 + Fraction((e1 - e0) * (offset - t0), t1 - t0)
+
+    def wh_at(self, at: datetime) -> int:
+        """Energy since the start at ``at`` in whole Wh (rounded half up); exact at every reading."""
+        offset = min(max(self.offset_us(at), 0), self.times_us[-1])
+        after = bisect_right(self.times_us, offset)
+        if after >= len(self.times_us):
+            return self.total_wh
+        before = after - 1
+        t0, t1 = self.times_us[before], self.times_us[after]
+        e0, e1 = self.energies_wh[before], self.energies_wh[after]
+        # The same interpolation as exact_wh_at, rounded in integers (a hot path of pricing).
+        return e0 + divide_half_up((e1 - e0) * (offset - t0), t1 - t0)
+
+    def reaching(self, wh: int) -> datetime | None:
+        """The first instant at which the session has delivered ``wh`` (to the next microsecond), or None
+        if it never does."""
+        if wh <= 0:
+            return self.start
+        if wh > self.total_wh:
+            return None
+        after = bisect_left(self.energies_wh, wh)
+        before = after - 1
+        t0, t1 = self.times_us[before], self.times_us[after]
+        e0, e1 = self.energies_wh[before], self.energies_wh[after]
+        numerator, denominator = (wh - e0) * (t1 - t0), e1 - e0
+        return self.instant(t0 - (-numerator // denominator))
+
+
+def _checked(session_id: str, samples: list[tuple[int, int]]) -> tuple[tuple[int, ...], tuple[int, ...]]:
+    """Samples without repeats, refusing a register that goes backwards or reads two values at one time."""
+    times: list[int] = []
+    energies: list[int] = []
+    for offset, wh in samples:
+        if energies and wh < energies[-1]:
+            raise InconsistentMeterReadingsError(
+                session_id,
+                f"the energy register of session {session_id} goes back from {energies[-1]} Wh to {wh} Wh "
+                "(relative to its start)",
+            )
+        if times and offset == times[-1]:
+            if wh != energies[-1]:
+                raise InconsistentMeterReadingsError(
+                    session_id, f"session {session_id} has two different register readings at one instant"
+                )
+            continue
+        times.append(offset)
+        energies.append(wh)
+    return tuple(times), tuple(energies)

@@ -1,0 +1,1 @@
+"""``chargeops demo``: every part of chargeops on one machine, driven through one scripted month."""

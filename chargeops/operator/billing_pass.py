@@ -1,0 +1,467 @@
+"""The billing pass: for every subscription of a site and every closed month, write its one Invoice.
+
+Run by the Site timer (``handlers/billing.py``), by ``chargeops invoice run`` and by the demo. Each pass
+reads the subscription's sessions from the gateway, prices them with ``chargeops.billing`` and writes
+the draft; once the site's grace period after the month has passed, it finalizes the invoice with the
+site's next number (``invoice_store``). Every step is idempotent, so two passes at once, or one that was
+killed half-way and runs again, end with the same invoices and numbers.
+
+Which session goes where:
+
+- Only subscriptions whose subscriber accepted the contract are billed (a pending one owes nothing).
+- A session is the subscription's when its id tag is one of the subscription's and it took place at a
+  charger the subscription covers. Open sessions wait until they stop.
+- Its part in month *M* goes on *M*'s invoice while that is a draft.
+- A part of a month whose invoice is already final and does not hold it (the charger delivered it late)
+  goes on the subscription's next draft as an ``Adjustment`` line. Late parts are looked for up to
+  ``LOOKBACK_MONTHS`` back; older ones are listed in the pass's result for a person.
+"""
+
+import dataclasses
+from collections.abc import Iterable, Mapping, Sequence
+from datetime import UTC, date, datetime
+from zoneinfo import ZoneInfo
+
+from chargeops.api.gateway import MeterReading, Session, SessionWithReadings
+from chargeops.api.v1alpha1 import (
+    Charger,
+    Invoice,
+    InvoicePhase,
+    LineKind,
+    MonthlyFee,
+    Site,
+    Subscription,
+    Tariff,
+    approval,
+    parse_duration,
+)
+from chargeops.api.v1alpha1 import conditions as c
+from chargeops.billing import periods
+from chargeops.billing.invoicing import BillableSession, InvoiceDraft, build_invoice, invoice_name
+from chargeops.operator import stripe_mirror, tariff_history
+from chargeops.operator import subscriptions as coverage
+from chargeops.operator.gateway_client import GatewayClient
+from chargeops.operator.invoice_store import InvoiceConflictError, InvoiceStore, ready_condition
+
+# How many months before the one billed a late session is still looked for.
+LOOKBACK_MONTHS = 2
+# Attempts at writing a draft that another pass is writing at the same time.
+WRITE_ATTEMPTS = 3
+
+SessionKey = tuple[str, str]  # (session id, month of the part)
+
+
+@dataclasses.dataclass(frozen=True)
+class Catalogue:
+    """The objects of the site's namespace a pass prices with."""
+
+    chargers: Sequence[Charger]
+    tariffs: Mapping[str, Tariff]
+
+
+@dataclasses.dataclass
+class PassResult:
+    """What one pass did, for logs, the CLI and the demo."""
+
+    drafted: list[str] = dataclasses.field(default_factory=list)
+    finalized: dict[str, str] = dataclasses.field(default_factory=dict)
+    review: dict[str, int] = dataclasses.field(default_factory=dict)
+    stripe: dict[str, str] = dataclasses.field(default_factory=dict)
+    stripe_failed: dict[str, str] = dataclasses.field(default_factory=dict)
+    paid: list[str] = dataclasses.field(default_factory=list)
+
+
+async def bill_site(
+    site: Site,
+    subscriptions: Iterable[Subscription],
+    catalogue: Catalogue,
+    *,
+    gateway: GatewayClient,
+    store: InvoiceStore,
+    now: datetime,
+    secrets: stripe_mirror.SecretSource | None = None,
+) -> PassResult:
+    """Draft, and after the grace period finalize, every closed month's invoice of the site's subscriptions;
+    mirror finalized ones to Stripe when the site names an API key (read through ``secrets``)."""
+    site_name = str(site.metadata["name"])
+    run = _SitePass(
+        site=site,
+        catalogue=catalogue,
+        gateway=gateway,
+        store=store,
+        now=now,
+        invoices=await store.for_site(str(site.metadata["namespace"]), site_name),
+    )
+    for subscription in subscriptions:
+        if subscription.spec.site_ref.name != site_name or not coverage.accepted(subscription):
+            continue
+        finals = await run.bill(subscription)
+        if site.spec.billing.stripe is not None and secrets is not None:
+            await stripe_mirror.mirror(
+                site, subscription, finals, secrets=secrets, store=store, result=run.result, now=now
+            )
+    return run.result
+
+
+@dataclasses.dataclass
+class _SitePass:
+    """One billing pass over one site."""
+
+    site: Site
+    catalogue: Catalogue
+    gateway: GatewayClient
+    store: InvoiceStore
+    now: datetime
+    invoices: dict[str, Invoice]
+    result: PassResult = dataclasses.field(default_factory=PassResult)
+
+    @property
+    def namespace(self) -> str:
+        return str(self.site.metadata["namespace"])
+
+    async def bill(self, subscription: Subscription) -> list[Invoice]:
+        """Write the subscription's invoices of closed months that are not final; return its final ones."""
+        tz = periods.zone(self.site.spec.time_zone)
+        months = closed_months(subscription, now=self.now, tz=tz)
+        name_of = {month: invoice_name(str(subscription.metadata["name"]), month) for month in months}
+        open_months = [m for m in months if not _final(self.invoices.get(name_of[m]))]
+        if open_months:
+            ledger = await _ledger(
+                self.site,
+                subscription,
+                self.catalogue,
+                self.gateway,
+                self.invoices,
+                first_month=open_months[0],
+                now=self.now,
+            )
+            for month in open_months:
+                self.invoices[name_of[month]] = await self._write_month(ledger, month)
+        return [self.invoices[name_of[m]] for m in months if _final(self.invoices.get(name_of[m]))]
+
+    async def _write_month(self, ledger: "_Ledger", month: str) -> Invoice:
+        """Write the month's draft; finalize it when its grace period is over."""
+        draft = await ledger.draft(month)
+        stored = await _write(self.store, self.namespace, draft)
+        self.result.drafted.append(draft.name)
+        if draft.review:
+            self.result.review[draft.name] = len(draft.review)
+        billing = self.site.spec.billing
+        due = periods.month_bounds(month, ledger.tz)[1] + parse_duration(billing.grace_period)
+        if self.now < due:
+            await self.store.patch_status(self.namespace, draft.name, _status(draft, stored, now=self.now, due=due))
+            return stored
+        number = await self.store.finalize(
+            self.namespace, str(self.site.metadata["name"]), draft.name, prefix=billing.invoice_number_prefix
+        )
+        await self.store.patch_status(self.namespace, draft.name, _status(draft, stored, now=self.now, number=number))
+        self.result.finalized[draft.name] = number
+        return await self.store.get(self.namespace, draft.name) or stored
+
+
+async def preview(
+    site: Site,
+    subscription: Subscription,
+    catalogue: Catalogue,
+    *,
+    month: str,
+    gateway: GatewayClient,
+    store: InvoiceStore,
+    now: datetime,
+) -> InvoiceDraft:
+    """The invoice ``month`` would get if it closed at ``now``; nothing is written."""
+    namespace = str(site.metadata["namespace"])
+    invoices = await store.for_site(namespace, str(site.metadata["name"]))
+    ledger = await _ledger(site, subscription, catalogue, gateway, invoices, first_month=month, now=now)
+    return await ledger.draft(month)
+
+
+async def _ledger(
+    site: Site,
+    subscription: Subscription,
+    catalogue: Catalogue,
+    gateway: GatewayClient,
+    invoices: Mapping[str, Invoice],
+    *,
+    first_month: str,
+    now: datetime,
+) -> "_Ledger":
+    """The subscription's sessions since ``LOOKBACK_MONTHS`` before ``first_month``, with its invoices."""
+    tz = periods.zone(site.spec.time_zone)
+    covered = {ch.spec.charge_point_id: ch for ch in catalogue.chargers if coverage.covers(subscription, ch)}
+    earliest = periods.month_start(_months_back(first_month, LOOKBACK_MONTHS), tz)
+    found = await _sessions(
+        gateway,
+        subscription,
+        covered,
+        started_from=earliest,
+        readings_from=periods.month_start(first_month, tz),
+        until=now,
+        tz=tz,
+    )
+    return _Ledger(
+        site=site,
+        subscription=subscription,
+        covered=covered,
+        catalogue=catalogue,
+        gateway=gateway,
+        sessions=found,
+        billed=_billed_parts(invoices.values(), subscription, tz=tz),
+        invoices=invoices,
+        tz=tz,
+    )
+
+
+def closed_months(subscription: Subscription, *, now: datetime, tz: ZoneInfo) -> list[str]:
+    """The months of the subscription that have ended by ``now``, from its first to its last."""
+    first = subscription.spec.start_date[:7]
+    current = periods.month_of(now, tz)
+    last = periods.previous_month(current)
+    if subscription.spec.end_date is not None:
+        last = min(last, subscription.spec.end_date[:7])
+    months: list[str] = []
+    month = first
+    while month <= last:
+        months.append(month)
+        month = periods.next_month(month)
+    return months
+
+
+def late_parts(
+    sessions: Iterable[Session],
+    *,
+    month: str,
+    final_months: Iterable[str],
+    billed: set[SessionKey],
+    assigned: set[SessionKey],
+    tz: ZoneInfo,
+) -> dict[str, list[Session]]:
+    """The parts of ``sessions`` in months before ``month`` whose invoices are final and miss them."""
+    finals = {m for m in final_months if m < month}
+    late: dict[str, list[Session]] = {}
+    for session in sessions:
+        if session.stopped_at is None:
+            continue
+        for part_month in periods.months_between(session.started_at, session.stopped_at, tz):
+            key = (session.id, part_month)
+            if part_month in finals and key not in billed and key not in assigned:
+                late.setdefault(part_month, []).append(session)
+                assigned.add(key)
+    return late
+
+
+@dataclasses.dataclass
+class _Ledger:
+    """One subscription's sessions and invoices during a pass; drafts its months in order."""
+
+    site: Site
+    subscription: Subscription
+    covered: Mapping[str, Charger]
+    catalogue: Catalogue
+    gateway: GatewayClient
+    sessions: Sequence[Session]
+    billed: set[SessionKey]
+    invoices: Mapping[str, Invoice]
+    tz: ZoneInfo
+    # Late parts given to an earlier draft of this pass: each goes on one invoice only.
+    assigned: set[SessionKey] = dataclasses.field(default_factory=set)
+    # The tariff of each covered charger that had a session, looked up once (approval hashes the spec).
+    tariffs: dict[str, Tariff | None] = dataclasses.field(default_factory=dict)
+
+    @property
+    def name(self) -> str:
+        return str(self.subscription.metadata["name"])
+
+    async def draft(self, month: str) -> InvoiceDraft:
+        """The invoice of ``month``: its sessions' parts, late parts of final months, the monthly fee."""
+        start, end = periods.month_bounds(month, self.tz)
+        in_month = [
+            s for s in self.sessions if s.stopped_at is not None and s.started_at < end and s.stopped_at > start
+        ]
+        earlier = _months_back_list(month, LOOKBACK_MONTHS)
+        final_months = [m for m in earlier if _final(self.invoices.get(invoice_name(self.name, m)))]
+        late = late_parts(
+            self.sessions,
+            month=month,
+            final_months=final_months,
+            billed=self.billed,
+            assigned=self.assigned,
+            tz=self.tz,
+        )
+        return build_invoice(
+            site=str(self.site.metadata["name"]),
+            site_spec=self.site.spec,
+            subscription=self.name,
+            subscription_spec=self.subscription.spec,
+            month=month,
+            sessions=[b for s in in_month if (b := await self.billable(s))],
+            late_sessions={m: [b for s in missed if (b := await self.billable(s))] for m, missed in late.items()},
+            monthly_fee=_monthly_fee(self.subscription, self.covered, self.catalogue, at=start),
+        )
+
+    async def billable(self, session: Session) -> BillableSession | None:
+        """The session with its readings and the tariff in force at its start; None where charging was free.
+
+        A session listed with its readings (``_sessions``) brings them; the readings of an older one are
+        fetched now, which happens only for the few older sessions that are billed at all.
+        """
+        cp_id = session.charge_point_id
+        if cp_id not in self.tariffs:
+            self.tariffs[cp_id] = _tariff_for(self.subscription, self.covered[cp_id], self.catalogue)
+        tariff = self.tariffs[cp_id]
+        if tariff is None:
+            return None
+        if isinstance(session, SessionWithReadings):
+            readings: Sequence[MeterReading] = session.readings
+        else:
+            readings = await self.gateway.readings(session.id)
+        return BillableSession(
+            session=session,
+            readings=readings,
+            tariff=tariff_history.spec_in_force(tariff, session.started_at),
+            charger=str(self.covered[cp_id].metadata["name"]),
+        )
+
+
+def _tariff_for(subscription: Subscription, charger: Charger, catalogue: Catalogue) -> Tariff | None:
+    """The subscription's own tariff, else the charger's; None where charging is free.
+
+    A charger charges by the month only with pay-per-month on and approved (the approval matches its
+    spec); otherwise the live charger was left free, and free charging is never billed.
+    """
+    mode = charger.spec.charging_mode
+    if not mode.pay_per_month or mode.tariff_ref is None or not _approved(charger):
+        return None
+    if subscription.spec.tariff_ref is not None:
+        return catalogue.tariffs.get(subscription.spec.tariff_ref.name)
+    return catalogue.tariffs.get(mode.tariff_ref.name)
+
+
+def _approved(charger: Charger) -> bool:
+    annotations = charger.metadata.get("annotations") or {}
+    return bool(annotations.get(approval.ANNOTATION) == approval.fingerprint(charger.spec))
+
+
+def _monthly_fee(
+    subscription: Subscription, covered: Mapping[str, Charger], catalogue: Catalogue, *, at: datetime
+) -> MonthlyFee | None:
+    """One fee per subscription, however many chargers it covers: its own tariff's; else that of the first
+    covered pay-per-month charger (by name) whose tariff has one."""
+    if subscription.spec.tariff_ref is not None:
+        tariff = catalogue.tariffs.get(subscription.spec.tariff_ref.name)
+        return None if tariff is None else tariff_history.spec_in_force(tariff, at).monthly_fee
+    for charger in sorted(covered.values(), key=lambda ch: str(ch.metadata["name"])):
+        tariff = _tariff_for(subscription, charger, catalogue)
+        fee = None if tariff is None else tariff_history.spec_in_force(tariff, at).monthly_fee
+        if fee is not None:
+            return fee
+    return None
+
+
+async def _sessions(
+    gateway: GatewayClient,
+    subscription: Subscription,
+    covered: Mapping[str, Charger],
+    *,
+    started_from: datetime,
+    readings_from: datetime,
+    until: datetime,
+    tz: ZoneInfo,
+) -> list[Session]:
+    """The subscription's sessions at its chargers since ``started_from`` that started (local date) within
+    its dates, by start.
+
+    Sessions from ``readings_from`` on (the months being drafted) come with their readings, a page of
+    them per request. Earlier ones are read only to find late parts of final months, and come without:
+    nearly all of them are on final invoices already, and ``_Ledger.billable`` fetches the readings of
+    the few that are not.
+    """
+    first = date.fromisoformat(subscription.spec.start_date)
+    last = date.fromisoformat(subscription.spec.end_date) if subscription.spec.end_date else date.max
+    tags = list(subscription.spec.id_tags)
+    earlier = gateway.sessions(id_tag=tags, started_from=started_from, started_to=min(readings_from, until))
+    recent = gateway.sessions_with_readings(id_tag=tags, started_from=readings_from, started_to=until)
+    found: list[Session] = []
+    for listing in (earlier, recent):
+        async for session in listing:
+            local_day = session.started_at.astimezone(tz).date()
+            if session.charge_point_id in covered and first <= local_day <= last:
+                found.append(session)
+    return sorted(found, key=lambda s: (s.started_at, s.id))
+
+
+def _billed_parts(invoices: Iterable[Invoice], subscription: Subscription, *, tz: ZoneInfo) -> set[SessionKey]:
+    """(session, month) parts already on the subscription's final invoices, as lines or for review."""
+    name = subscription.metadata["name"]
+    billed: set[SessionKey] = set()
+    for invoice in invoices:
+        if invoice.spec.subscription_ref.name != name or not invoice.spec.finalized:
+            continue
+        month = invoice.spec.period.month
+        for line in invoice.spec.lines:
+            if line.session_id is None:
+                continue
+            adjusted = line.kind is LineKind.ADJUSTMENT and line.start is not None
+            part_month = periods.month_of(line.start, tz) if adjusted and line.start else month
+            billed.add((line.session_id, part_month))
+        for entry in (invoice.status.review if invoice.status is not None else None) or []:
+            billed.add((entry.session_id, month))
+    return billed
+
+
+async def _write(store: InvoiceStore, namespace: str, draft: InvoiceDraft) -> Invoice:
+    for _ in range(WRITE_ATTEMPTS):
+        try:
+            written = await store.write_draft(namespace, draft.name, draft.spec)
+        except InvoiceConflictError:
+            continue  # another pass wrote it meanwhile: compare with what it wrote
+        if written is None:  # finalized meanwhile by another pass
+            found = await store.get(namespace, draft.name)
+            assert found is not None
+            return found
+        return written
+    raise InvoiceConflictError(f"Invoice {namespace}/{draft.name} kept changing under {WRITE_ATTEMPTS} attempts.")
+
+
+def _status(
+    draft: InvoiceDraft,
+    stored: Invoice,
+    *,
+    now: datetime,
+    number: str | None = None,
+    due: datetime | None = None,
+) -> dict[str, object]:
+    """The invoice's status after a write: phase, the sessions for review and Ready."""
+    review = [entry.model_dump(mode="json", by_alias=True, exclude_none=True) for entry in draft.review] or None
+    if number is not None:
+        ready = ready_condition(stored, ok=True, reason=c.FINALIZED, message=f"Finalized as {number}.", now=now)
+    else:
+        message = f"Draft until {due:%Y-%m-%d %H:%M} UTC: late sessions may still arrive." if due else "Draft."
+        ready = ready_condition(stored, ok=False, reason=c.DRAFT, message=message, now=now)
+    status: dict[str, object] = {
+        "observedGeneration": stored.metadata.get("generation"),
+        "phase": (InvoicePhase.FINALIZED if number is not None else InvoicePhase.DRAFT).value,
+        "review": review,
+        "conditions": [ready],
+    }
+    if number is not None:
+        status["finalizedAt"] = now.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+    return status
+
+
+def _final(invoice: Invoice | None) -> bool:
+    return invoice is not None and invoice.spec.finalized
+
+
+def _months_back(month: str, count: int) -> str:
+    for _ in range(count):
+        month = periods.previous_month(month)
+    return month
+
+
+def _months_back_list(month: str, count: int) -> list[str]:
+    months: list[str] = []
+    for _ in range(count):
+        month = periods.previous_month(month)
+        months.append(month)
+    return months

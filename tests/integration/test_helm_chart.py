@@ -1,0 +1,391 @@
+"""The Helm chart ``charts/chargeops`` lints, renders what it promises, refuses bad values, and applies.
+
+Everything runs the real ``helm`` (v3, built from ``tools/helm`` like the control plane's binaries). The
+chart repeats three things the repository ships elsewhere, and these tests hold them equal: the CRDs
+(byte copies of ``crds/``), the operator's ClusterRole (``deploy/rbac/operator.yaml``) and the approval
+policy with its parameters (``deploy/admission/``). The rendered output is applied to the real API server
+with a server-side dry run, so every object passes the server's own validation without changing the
+cluster the other tests share.
+"""
+
+import json
+import subprocess
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+import pytest
+import yaml
+
+from chargeops.devcluster import aggregation
+from chargeops.devcluster.controlplane import ControlPlane
+
+REPO = Path(__file__).resolve().parents[2]
+CHART = REPO / "charts" / "chargeops"
+RBAC = REPO / "deploy" / "rbac" / "operator.yaml"
+ADMISSION = REPO / "deploy" / "admission"
+
+# deploy/ installs into chargeops-system; a release named chargeops there gives the same object names.
+RELEASE = "chargeops"
+NAMESPACE = "chargeops-system"
+
+# A release that changes what the defaults leave out: PostgreSQL (so three replicas), ServiceMonitors,
+# more approvers, no NetworkPolicy, a served-namespaces list, TLS and an existing token Secret.
+NON_DEFAULT_VALUES: dict[str, Any] = {
+    "database": {"type": "postgresql", "postgresql": {"existingSecret": "chargeops-db", "key": "url"}},
+    "gateway": {
+        "replicas": 3,
+        "service": {"type": "LoadBalancer", "externalTrafficPolicy": "Local"},
+        "tls": {"existingSecret": "gateway-tls"},
+        "podDisruptionBudget": {"maxUnavailable": "34%"},
+    },
+    "operator": {"watchNamespaces": ["parkside", "garage"], "metricsPort": 9090},
+    "serviceMonitor": {"enabled": True, "labels": {"release": "prometheus"}},
+    "networkPolicy": {"enabled": False},
+    "approval": {
+        "groups": ["chargeops:super-admins", "acme:billing-owners"],
+        "serviceAccounts": ["argocd:argocd-application-controller"],
+    },
+    "gatewayToken": {"existingSecret": "chargeops-token", "key": "api-token"},
+}
+
+KINDS_BY_DEFAULT = {
+    "ClusterRole": 4,  # the operator's, super-admin, editor, viewer
+    "ClusterRoleBinding": 2,  # the operator's, super-admins
+    "ConfigMap": 1,  # the approvers
+    "Deployment": 2,
+    "NetworkPolicy": 2,
+    "PersistentVolumeClaim": 1,  # SQLite
+    "PodDisruptionBudget": 1,
+    "Secret": 1,  # the control API token
+    "Service": 3,  # OCPP, control API, operator metrics
+    "ServiceAccount": 2,
+    "ValidatingAdmissionPolicy": 1,
+    "ValidatingAdmissionPolicyBinding": 1,
+}
+
+Manifest = dict[str, Any]
+
+
+def run_helm(helm: Path, *args: str) -> "subprocess.CompletedProcess[str]":
+    return subprocess.run([str(helm), *args], capture_output=True, text=True, check=False, timeout=60)
+
+
+def render(helm: Path, *args: str, namespace: str = NAMESPACE) -> list[Manifest]:
+    """``helm template`` of the chart as parsed documents; fails the test with helm's message if it fails."""
+    result = run_helm(helm, "template", RELEASE, str(CHART), "--namespace", namespace, *args)
+    assert result.returncode == 0, result.stderr
+    return [doc for doc in yaml.safe_load_all(result.stdout) if doc]
+
+
+def one(manifests: Sequence[Manifest], kind: str, name: str) -> Manifest:
+    (found,) = [m for m in manifests if m["kind"] == kind and m["metadata"]["name"] == name]
+    return found
+
+
+def container(deployment: Manifest) -> Manifest:
+    (only,) = deployment["spec"]["template"]["spec"]["containers"]
+    return only
+
+
+def kind_counts(manifests: Sequence[Manifest]) -> dict[str, int]:
+    counts: dict[str, int] = {}
+    for manifest in manifests:
+        counts[manifest["kind"]] = counts.get(manifest["kind"], 0) + 1
+    return counts
+
+
+def shipped(directory: Path) -> list[Manifest]:
+    return [doc for path in sorted(directory.glob("*.yaml")) for doc in yaml.safe_load_all(path.read_text()) if doc]
+
+
+@pytest.fixture(scope="module")
+def defaults(helm: Path) -> list[Manifest]:
+    return render(helm)
+
+
+@pytest.fixture(scope="module")
+def non_default_values(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    path = tmp_path_factory.mktemp("values") / "non-default.yaml"
+    path.write_text(yaml.safe_dump(NON_DEFAULT_VALUES))
+    return path
+
+
+@pytest.fixture(scope="module")
+def non_defaults(helm: Path, non_default_values: Path) -> list[Manifest]:
+    return render(helm, "--values", str(non_default_values))
+
+
+def test_chart_crds_are_byte_copies_of_the_generated_crds() -> None:
+    generated = {path.name: path.read_bytes() for path in (REPO / "crds").glob("*.yaml")}
+    in_chart = {path.name: path.read_bytes() for path in (CHART / "crds").glob("*.yaml")}
+
+    assert in_chart == generated, "charts/chargeops/crds/ is stale: run `chargeops crds -o charts/chargeops/crds`"
+
+
+def value_paths(values: dict[str, Any], prefix: str = "") -> list[str]:
+    """Dotted paths of the settable values; a mapping the user sets as a whole (resources…) counts as one."""
+    paths = []
+    for key, value in values.items():
+        path = f"{prefix}{key}"
+        if isinstance(value, dict) and value and key not in WHOLE_VALUES:
+            paths += value_paths(value, f"{path}.")
+        else:
+            paths.append(path)
+    return paths
+
+
+WHOLE_VALUES = {"resources", "podSecurityContext", "securityContext"}
+
+
+def test_every_value_is_documented_in_the_chart_readme() -> None:
+    readme = (CHART / "README.md").read_text()
+    values = yaml.safe_load((CHART / "values.yaml").read_text())
+
+    # A row may list siblings after the first full path ("`operator.serviceAccount.create` / `.name`").
+    undocumented = [
+        path
+        for path in value_paths(values)
+        if f"`{path}`" not in readme
+        and not (f"`{path.rpartition('.')[0]}." in readme and path.rpartition(".")[2] in readme)
+    ]
+    assert undocumented == []
+
+
+@pytest.mark.parametrize("strict", [False, True], ids=["lint", "lint-strict"])
+@pytest.mark.parametrize("values", ["default", "non-default"])
+def test_helm_lint_passes(helm: Path, non_default_values: Path, strict: bool, values: str) -> None:
+    args = ["lint", str(CHART), *(["--strict"] if strict else [])]
+    args += ["--values", str(non_default_values)] if values == "non-default" else []
+
+    result = run_helm(helm, *args)
+
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert "1 chart(s) linted, 0 chart(s) failed" in result.stdout
+
+
+def test_default_render_has_every_part_and_no_service_monitor(defaults: list[Manifest]) -> None:
+    assert kind_counts(defaults) == KINDS_BY_DEFAULT
+    namespaced = [m for m in defaults if not m["kind"].startswith(("Cluster", "ValidatingAdmission"))]
+    assert {m["metadata"]["namespace"] for m in namespaced} == {NAMESPACE}
+
+
+def test_operator_is_one_recreated_replica_calling_the_gateway_control_service(defaults: list[Manifest]) -> None:
+    deployment = one(defaults, "Deployment", "chargeops-operator")
+    operator = container(deployment)
+
+    assert deployment["spec"]["replicas"] == 1
+    assert deployment["spec"]["strategy"] == {"type": "Recreate"}
+    assert operator["args"] == [
+        "operator",
+        "--gateway-url=http://chargeops-gateway-control.chargeops-system.svc:9001",
+        "--gateway-token-file=/var/run/chargeops/token",
+        "--metrics-port=8080",
+        "--observe-interval=30",
+        "--log-level=INFO",
+    ]
+    assert operator["livenessProbe"]["httpGet"] == {"path": "/healthz", "port": "metrics"}
+    assert operator["ports"] == [{"name": "metrics", "containerPort": 8080, "protocol": "TCP"}]
+    assert one(defaults, "Service", "chargeops-gateway-control")["spec"]["ports"][0]["port"] == 9001
+    assert deployment["spec"]["template"]["spec"]["serviceAccountName"] == "chargeops-operator"
+
+
+def test_gateway_has_no_api_token_probes_its_control_api_and_keeps_sqlite_on_a_volume(
+    defaults: list[Manifest],
+) -> None:
+    deployment = one(defaults, "Deployment", "chargeops-gateway")
+    pod = deployment["spec"]["template"]["spec"]
+    gateway = container(deployment)
+
+    assert pod["automountServiceAccountToken"] is False
+    assert one(defaults, "ServiceAccount", "chargeops-gateway")["automountServiceAccountToken"] is False
+    assert gateway["args"] == [
+        "gateway",
+        "--listen=0.0.0.0:9000",
+        "--control-listen=0.0.0.0:9001",
+        "--database-url=sqlite+aiosqlite:////var/lib/chargeops/gateway.db",
+        "--token-file=/var/run/chargeops/token",
+        "--response-timeout=30",
+        "--log-level=INFO",
+    ]
+    assert gateway["livenessProbe"]["httpGet"] == {"path": "/healthz", "port": "control"}
+    assert gateway["readinessProbe"]["httpGet"] == {"path": "/readyz", "port": "control"}
+    assert deployment["spec"]["strategy"] == {"type": "Recreate"}
+    assert {"name": "data", "persistentVolumeClaim": {"claimName": "chargeops-gateway-data"}} in pod["volumes"]
+    assert gateway["securityContext"]["readOnlyRootFilesystem"] is True
+    assert pod["securityContext"]["runAsNonRoot"] is True
+
+
+def test_the_token_secret_is_mounted_in_both_pods_and_nothing_else_comes_from_the_environment(
+    defaults: list[Manifest],
+) -> None:
+    secret = one(defaults, "Secret", "chargeops-gateway-token")
+
+    assert list(secret["data"]) == ["token"]
+    for name in ("chargeops-operator", "chargeops-gateway"):
+        pod = one(defaults, "Deployment", name)["spec"]["template"]["spec"]
+        assert pod["volumes"][0]["secret"]["secretName"] == "chargeops-gateway-token"
+        assert pod["volumes"][0]["secret"]["items"] == [{"key": "token", "path": "token"}]
+        # Service links would add CHARGEOPS_GATEWAY_* variables, the prefix chargeops reads settings from.
+        assert pod["enableServiceLinks"] is False
+        assert "env" not in pod["containers"][0]
+
+
+def test_network_policies_let_chargers_in_and_only_the_operator_reach_the_control_api(
+    defaults: list[Manifest],
+) -> None:
+    gateway = one(defaults, "NetworkPolicy", "chargeops-gateway")["spec"]
+    operator = one(defaults, "NetworkPolicy", "chargeops-operator")["spec"]
+
+    ocpp, control = gateway["ingress"]
+    assert ocpp == {"ports": [{"port": "ocpp", "protocol": "TCP"}]}  # from anywhere
+    assert control["ports"] == [{"port": "control", "protocol": "TCP"}]
+    assert control["from"] == [{"podSelector": {"matchLabels": operator["podSelector"]["matchLabels"]}}]
+    assert operator["ingress"] == []
+
+
+def test_operator_cluster_role_has_the_rules_of_deploy_rbac(defaults: list[Manifest]) -> None:
+    (shipped_role,) = [m for m in shipped(RBAC.parent) if m["kind"] == "ClusterRole"]
+
+    assert one(defaults, "ClusterRole", "chargeops-operator")["rules"] == shipped_role["rules"]
+    binding = one(defaults, "ClusterRoleBinding", "chargeops-operator")
+    assert binding["subjects"] == [
+        {"kind": "ServiceAccount", "name": "chargeops-operator", "namespace": "chargeops-system"}
+    ]
+
+
+def test_default_approval_policy_binding_and_approvers_equal_deploy_admission(defaults: list[Manifest]) -> None:
+    for expected in shipped(ADMISSION):
+        rendered = one(defaults, expected["kind"], expected["metadata"]["name"])
+        assert rendered["metadata"].get("namespace") == expected["metadata"].get("namespace")
+        body = "data" if expected["kind"] == "ConfigMap" else "spec"
+        assert rendered[body] == expected[body], f"{expected['kind']} {expected['metadata']['name']} differs"
+
+
+def test_editor_and_viewer_aggregate_into_the_built_in_roles_but_super_admin_into_none(
+    defaults: list[Manifest],
+) -> None:
+    def aggregates_to(name: str) -> set[str]:
+        labels = one(defaults, "ClusterRole", name)["metadata"]["labels"]
+        prefix = "rbac.authorization.k8s.io/aggregate-to-"
+        return {key.removeprefix(prefix) for key, value in labels.items() if key.startswith(prefix) and value == "true"}
+
+    assert aggregates_to("chargeops-viewer") == {"view"}
+    assert aggregates_to("chargeops-editor") == {"edit", "admin"}
+    assert aggregates_to("chargeops-super-admin") == set()
+    binding = one(defaults, "ClusterRoleBinding", "chargeops-super-admins")
+    assert binding["roleRef"]["name"] == "chargeops-super-admin"
+    assert binding["subjects"] == [
+        {"apiGroup": "rbac.authorization.k8s.io", "kind": "Group", "name": "chargeops:super-admins"}
+    ]
+
+
+def test_built_in_roles_gain_chargeops_access_by_the_servers_own_aggregation_rules(
+    control_plane: ControlPlane, defaults: list[Manifest]
+) -> None:
+    listed = json.loads(control_plane.kubectl("get", "clusterroles", "admin", "edit", "view", "-o", "json").stdout)
+    # The built-in roles as the server defines them (their aggregationRule), before anything was aggregated.
+    built_in = [{**role, "rules": []} for role in listed["items"]]
+    ours = [m for m in defaults if m["kind"] == "ClusterRole" and m["metadata"]["name"] != "chargeops-operator"]
+
+    rules = aggregation.aggregate([*built_in, *ours])
+
+    def verbs(role: str, resource: str) -> set[str]:
+        return {verb for rule in rules[role] if resource in rule["resources"] for verb in rule["verbs"]}
+
+    assert verbs("view", "chargers") == {"get", "list", "watch"}
+    assert verbs("edit", "chargers") >= {"create", "update", "patch", "delete"}
+    assert verbs("admin", "chargers") == verbs("edit", "chargers")
+    assert verbs("edit", "invoices") == {"get", "list", "watch"}
+
+
+def test_non_default_values_render_postgresql_monitors_and_more_approvers(non_defaults: list[Manifest]) -> None:
+    gateway_deployment = one(non_defaults, "Deployment", "chargeops-gateway")
+    gateway = container(gateway_deployment)
+    operator = container(one(non_defaults, "Deployment", "chargeops-operator"))
+
+    assert gateway_deployment["spec"]["replicas"] == 3
+    assert gateway_deployment["spec"]["strategy"]["type"] == "RollingUpdate"
+    assert "--database-url=$(CHARGEOPS_DATABASE_URL)" in gateway["args"]
+    assert gateway["env"] == [
+        {"name": "CHARGEOPS_DATABASE_URL", "valueFrom": {"secretKeyRef": {"name": "chargeops-db", "key": "url"}}}
+    ]
+    assert {"--tls-cert=/etc/chargeops/tls/tls.crt", "--tls-key=/etc/chargeops/tls/tls.key"} <= set(gateway["args"])
+    assert operator["args"][-2:] == ["--namespace=parkside", "--namespace=garage"]
+    assert "--metrics-port=9090" in operator["args"]
+    counts = kind_counts(non_defaults)
+    assert counts["ServiceMonitor"] == 2
+    assert "NetworkPolicy" not in counts
+    assert "PersistentVolumeClaim" not in counts
+    assert "Secret" not in counts  # the token comes from gatewayToken.existingSecret
+    token = gateway_deployment["spec"]["template"]["spec"]["volumes"][0]["secret"]
+    assert (token["secretName"], token["items"]) == ("chargeops-token", [{"key": "api-token", "path": "token"}])
+    assert one(non_defaults, "ConfigMap", "chargeops-approvers")["data"] == {
+        "groups": "chargeops:super-admins,acme:billing-owners",
+        "serviceAccounts": "argocd:argocd-application-controller",
+    }
+    assert one(non_defaults, "ClusterRoleBinding", "chargeops-super-admins")["subjects"][-1] == {
+        "kind": "ServiceAccount",
+        "namespace": "argocd",
+        "name": "argocd-application-controller",
+    }
+    monitor = one(non_defaults, "ServiceMonitor", "chargeops-gateway")
+    assert monitor["metadata"]["labels"]["release"] == "prometheus"
+    assert monitor["spec"]["endpoints"] == [{"port": "control", "path": "/metrics", "interval": "30s"}]
+
+
+@pytest.mark.parametrize(
+    ("setting", "message"),
+    [
+        ("gateway.replicas=three", "at '/gateway/replicas': got string, want integer"),
+        ("networkPolicy.enabled=yes", "at '/networkPolicy/enabled': got string, want boolean"),
+        ("database.type=mysql", "at '/database/type': value must be one of 'sqlite', 'postgresql'"),
+        ("gateway.replica=2", "at '/gateway': additional properties 'replica' not allowed"),
+        ("gateway.ocppPort=70000", "at '/gateway/ocppPort': maximum: got 70,000, want 65,535"),
+        ("approval.serviceAccounts[0]=argocd", "at '/approval/serviceAccounts/0': 'argocd' does not match pattern"),
+    ],
+)
+def test_the_schema_refuses_a_wrong_value_naming_it(helm: Path, setting: str, message: str) -> None:
+    result = run_helm(helm, "template", RELEASE, str(CHART), "--set", setting)
+
+    assert result.returncode != 0
+    assert "values don't meet the specifications of the schema" in result.stderr
+    assert message in result.stderr
+
+
+@pytest.mark.parametrize(
+    ("settings", "message"),
+    [
+        (["gateway.replicas=2"], "gateway.replicas is 2, but database.type=sqlite serves one replica"),
+        (["database.type=postgresql"], "database.type=postgresql needs database.postgresql.existingSecret"),
+    ],
+)
+def test_a_store_that_cannot_work_is_refused_with_the_reason(helm: Path, settings: list[str], message: str) -> None:
+    args = [arg for setting in settings for arg in ("--set", setting)]
+
+    result = run_helm(helm, "template", RELEASE, str(CHART), *args)
+
+    assert result.returncode != 0
+    assert message in result.stderr
+
+
+@pytest.mark.parametrize("values", ["default", "non-default"])
+def test_rendered_chart_applies_to_the_real_api_server(
+    helm: Path, control_plane: ControlPlane, namespace: str, non_default_values: Path, values: str
+) -> None:
+    args = ["--include-crds", *(["--values", str(non_default_values)] if values == "non-default" else [])]
+    manifests = render(helm, *args, namespace=namespace)
+    # The API server here has no prometheus-operator CRDs; the ServiceMonitors' shape is checked above.
+    applied = [m for m in manifests if m["kind"] != "ServiceMonitor"]
+
+    # Server-side dry run: full validation and admission, nothing stored. --force-conflicts because other
+    # tests apply deploy/admission's policy of the same name with another field manager.
+    result = control_plane.kubectl(
+        "apply", "--server-side", "--dry-run=server", "--force-conflicts", "--field-manager=helm-chart-test",
+        "-f", "-", input=json.dumps({"apiVersion": "v1", "kind": "List", "items": applied}), check=False,
+    )  # fmt: skip
+
+    assert result.returncode == 0, result.stderr
+    lines = result.stdout.splitlines()
+    assert len(lines) == len(applied)
+    assert all(line.endswith("(server dry run)") for line in lines)
