@@ -1,5 +1,6 @@
 # The chargeops image: the `chargeops` command line of a pip install, so the same entry points serve every
-# use (the Helm chart runs `chargeops operator …` and `chargeops gateway …` from it). From the repository root:
+# use (the Helm chart runs `chargeops operator …`, `chargeops gateway …` and `chargeops portal …` from it).
+# The portal's and the emails' templates ship in the wheel (pyproject's package-data). From the repository root:
 #
 #   docker build -t chargeops:0.1.0.dev0 .
 #   docker run --rm chargeops:0.1.0.dev0 gateway --help
@@ -37,7 +38,7 @@ ENV PATH="/opt/chargeops/bin:${PATH}" \
 # The gateway's default SQLite file (chargeops-gateway.db) lands here; the chart mounts its volume here too.
 WORKDIR /var/lib/chargeops
 USER 10001:10001
-# OCPP websockets (gateway), control API (gateway), /metrics and /healthz (operator).
-EXPOSE 9000 9001 8080
+# OCPP websockets (gateway), control API (gateway), /metrics and /healthz (operator), pages (portal).
+EXPOSE 9000 9001 8080 8000
 ENTRYPOINT ["chargeops"]
 CMD ["--help"]

@@ -54,6 +54,7 @@ from billing_data import Shape
 
 from chargeops.api.v1alpha1 import Invoice, InvoiceSpec, LineKind
 from chargeops.operator import billing_pass, metrics
+from chargeops.operator import main as operator_main
 from chargeops.operator.gateway_client import GatewayClient
 from chargeops.operator.invoice_store import InvoiceStore
 
@@ -150,6 +151,7 @@ class Job:
 def worker(job: Job, ready: Any, go: Any, out: Any) -> None:
     """One billing process: build its sites' objects, wait for the signal, bill them, report."""
     shape, sites, control_url, token, digest = job.shape, job.sites, job.control_url, job.token, job.digest
+    operator_main.settle_garbage_collector()  # as ``chargeops operator`` does once started
     worlds = [billing_data.site_world(shape, index) for index in sites]
     rss_start = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
     ready.put(os.getpid())
@@ -410,6 +412,10 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
         "worker_rss_start_mib": [round(r.rss_start_kib / 1024, 1) for r in results],
         "worker_rss_peak_mib": [round(r.rss_peak_kib / 1024, 1) for r in results],
         "gateway_cpu_s": round(gateway_cpu, 1),
+        # Comparable between runs on a shared machine, where the wall time depends on the neighbours.
+        "cpu_ms_per_1000_sessions": round(
+            (sum(r.cpu_s for r in results) + gateway_cpu) * 1e6 / max(loaded["sessions"], 1), 1
+        ),
         "gateway_rss_peak_mib": round(gateway_peak / 1024, 1),
         "load_average_before_after": [round(load_before[0], 2), round(load_after[0], 2)],
         "cores": os.cpu_count(),
@@ -446,6 +452,10 @@ def print_table(result: dict[str, Any]) -> None:
         (
             "CPU: workers / gateway",
             f"{' + '.join(str(c) for c in result['worker_cpu_s'])} s / {result['gateway_cpu_s']} s",
+        ),
+        (
+            "CPU per 1,000 sessions, all processes",
+            f"{result['cpu_ms_per_1000_sessions']} ms (gateway's database server not counted)",
         ),
         (
             "load average (1 min) before, after",

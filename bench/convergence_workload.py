@@ -14,7 +14,7 @@ from typing import Any
 import charger_fleet
 
 from chargeops.api.v1alpha1 import ChargerSpec, approval
-from chargeops.operator.subscriptions import ACCEPTED_ANNOTATION
+from chargeops.api.v1alpha1.subscription import ACCEPTED_ANNOTATION
 from chargeops.simulator import fleet
 
 API = "chargeops.io/v1alpha1"

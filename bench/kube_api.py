@@ -9,6 +9,7 @@ import asyncio
 import json
 import ssl
 import time
+from collections import Counter
 from collections.abc import AsyncIterator, Mapping
 from typing import Any
 
@@ -119,22 +120,65 @@ def is_ready(obj: Mapping[str, Any]) -> bool:
     return any(c.get("type") == "Ready" and c.get("status") == "True" for c in status.get("conditions") or [])
 
 
+def _has_condition(obj: Mapping[str, Any], condition_type: str) -> bool:
+    return any(c.get("type") == condition_type for c in (obj.get("status") or {}).get("conditions") or [])
+
+
+def ready_reason(obj: Mapping[str, Any]) -> str | None:
+    """The reason of the Ready condition, if there is one."""
+    conditions = (obj.get("status") or {}).get("conditions") or []
+    return next((c.get("reason") for c in conditions if c.get("type") == "Ready"), None)
+
+
+def _fields(obj: Mapping[str, Any]) -> dict[str, Any]:
+    """The parts of a Charger a write can change, flat: spec, annotations, status fields, conditions."""
+    metadata = obj.get("metadata") or {}
+    status = dict(obj.get("status") or {})
+    flat: dict[str, Any] = {"spec": obj.get("spec")}
+    flat.update({f"metadata.annotations[{key}]": value for key, value in (metadata.get("annotations") or {}).items()})
+    for condition in status.pop("conditions", None) or []:
+        for key, value in condition.items():
+            flat[f"status.conditions[{condition.get('type')}].{key}"] = value
+    flat.update({f"status.{key}": value for key, value in status.items()})
+    return flat
+
+
+def changed_fields(before: Mapping[str, Any], after: Mapping[str, Any]) -> list[str]:
+    """Which of ``_fields`` differ between two versions of an object (what a write changed)."""
+    old, new = _fields(before), _fields(after)
+    return [key for key in old.keys() | new.keys() if old.get(key) != new.get(key)]
+
+
 class ReadyTracker:
-    """Which Chargers are Ready now, when each first was, and waiters for a generation to become Ready."""
+    """Which Chargers are Ready now, when each first was, and waiters for a generation to become Ready;
+    also how often Chargers were written (watch events) and why a Ready one stopped being Ready."""
 
     def __init__(self) -> None:
         self.ready: set[str] = set()
         self.first_ready_at: dict[str, float] = {}
         self.latest: dict[str, Mapping[str, Any]] = {}
         self.waiters: dict[str, tuple[int, asyncio.Future[float]]] = {}
+        self.events: Counter[str] = Counter()
+        self.lost: Counter[str] = Counter()
+        self.changed_fields: Counter[str] = Counter()
+        # The operator writes Connected only after it handed the gateway the desired state.
+        self.first_pushed_at: dict[str, float] = {}
 
     def update(self, kind: str, obj: Mapping[str, Any]) -> None:
         name = obj["metadata"]["name"]
+        self.events[kind] += 1
         if kind == "DELETED":
             self.ready.discard(name)
             return
+        previous = self.latest.get(name)
+        if previous is not None:
+            self.changed_fields.update(changed_fields(previous, obj))
         self.latest[name] = obj
+        if name not in self.first_pushed_at and _has_condition(obj, "Connected"):
+            self.first_pushed_at[name] = time.time()
         if not is_ready(obj):
+            if name in self.ready:
+                self.lost[str(ready_reason(obj))] += 1
             self.ready.discard(name)
             return
         now = time.time()

@@ -11,19 +11,25 @@ its memory and CPU can be read), and simulated chargers (``chargeops.simulator``
 2. applies ``--chargers`` pay-per-month Chargers (approved) and ``--subscriptions`` Subscriptions, each
    covering one group of chargers by label, by server-side apply over HTTP (``--apply-concurrency``
    requests in flight) or ``kubectl apply --server-side`` of one big file; the simulated chargers power up
-   when the apply is done (``--fleet-first``: before it);
-3. waits until every Charger is Ready at its current generation, noting when all chargers were online
-   and when all of them held the subscribers' id tags in their local lists (observed at the chargers);
-4. makes ``--changes`` changes one after another, each to a random Charger's ``spec.configuration``
+   when the apply is done (``--fleet-start after-apply``: those the operator has not handed to the gateway
+   yet are refused and retry with backoff), before it, or once every desired state is in the gateway
+   (``after-pushed``, which times the operator's hand-over apart from the gateway's connection work);
+3. waits until every Charger is Ready at its current generation, noting when the operator had handed
+   every desired state to the gateway (the Charger's status shows Connected), when all chargers were
+   online and when all held the subscribers' id tags in their local lists (observed at the chargers);
+4. measures ``--steady-s`` seconds of the Ready fleet doing nothing: CPU per process and Charger writes;
+5. makes ``--changes`` changes one after another, each to a random Charger's ``spec.configuration``
    (``MeterValueSampleInterval``) or a random Subscription's ``spec.idTags``, and times each from the
    PATCH until the charger holds the new value (all covered chargers for a Subscription), and, for a
    Charger change, until its status is Ready again at the new generation.
 
-It prints a table and, as its last line, the same figures as one JSON document. Timing is what it
-reports, never what it asserts.
+It prints a table and, as its last line, the same figures as one JSON document (with the operator's own
+handler and gateway-request counters from its /metrics). Timing is what it reports, never what it
+asserts. ``--py-spy DIR`` profiles the operator and the gateway until all are Ready.
 
-    .venv/bin/python bench/operator_convergence.py --chargers 1000 --subscriptions 100 --changes 50
-    .venv/bin/python bench/operator_convergence.py --chargers 10000 --subscriptions 1000 --changes 50
+    .venv/bin/python bench/operator_convergence.py --chargers 1000 --changes 40
+    .venv/bin/python bench/operator_convergence.py --chargers 1000 --changes 40 --fleet-start after-pushed
+    .venv/bin/python bench/operator_convergence.py --chargers 300 --py-spy /tmp/prof --py-spy-format raw
 """
 
 import argparse
@@ -98,13 +104,21 @@ async def converge(
 ) -> dict[str, Any]:
     """Wait until every Charger is Ready (or ``--ready-timeout``); phase times from ``started``."""
     total = len(plan.charge_point_ids)
-    marks: dict[str, float | None] = {"all_online_s": None, "all_configured_at_charger_s": None}
+    marks: dict[str, float | None] = {
+        "all_pushed_to_gateway_s": None,
+        "all_online_s": None,
+        "all_configured_at_charger_s": None,
+    }
     peaks: dict[str, float] = {}
     deadline = started + args.ready_timeout
     last_progress = 0.0
     while len(tracker.ready) < total and time.time() < deadline:
         await asyncio.sleep(0.5)
         now = time.time()
+        if marks["all_pushed_to_gateway_s"] is None and len(tracker.first_pushed_at) == total:
+            marks["all_pushed_to_gateway_s"] = round(max(tracker.first_pushed_at.values()) - started, 1)
+            if args.fleet_start == "after-pushed":
+                fleets.start()
         if marks["all_online_s"] is None and fleets.total("online") == total:
             marks["all_online_s"] = round(now - started, 1)
         if marks["all_configured_at_charger_s"] is None and fleets.total("configured") == total:
@@ -115,7 +129,8 @@ async def converge(
         if now - last_progress >= PROGRESS_EVERY_S:
             last_progress = now
             progress(
-                f"{now - started:6.0f} s  Ready {len(tracker.ready)}/{total}  online {fleets.total('online')}  "
+                f"{now - started:6.0f} s  Ready {len(tracker.ready)}/{total}  "
+                f"handed over {len(tracker.first_pushed_at)}  online {fleets.total('online')}  "
                 f"configured at charger {fleets.total('configured')}  401s {fleets.total('auth_failures')}  "
                 f"load {os.getloadavg()[0]:.1f}",
                 args,
@@ -136,7 +151,31 @@ async def converge(
         "configured_at_charger": fleets.total("configured"),
         "charger_401s": fleets.total("auth_failures"),
         "rss_peak_sampled_mib": peaks,
+        "charger_writes": dict(tracker.events),
+        "ready_lost_by_reason": dict(tracker.lost),
         "not_ready_sample": _not_ready_sample(tracker),
+    }
+
+
+async def steady_state(
+    tracker: kube_api.ReadyTracker, watched: processes.Watched, args: argparse.Namespace
+) -> dict[str, Any]:
+    """What N Ready chargers cost while nothing changes: CPU per process (% of one core), Charger writes/s."""
+    progress(f"measuring {args.steady_s:.0f} s of steady state", args)
+    cpu_before, writes_before, lost_before = watched.cpu(), tracker.events["MODIFIED"], sum(tracker.lost.values())
+    fields_before = tracker.changed_fields.copy()
+    started = time.time()
+    await asyncio.sleep(args.steady_s)
+    seconds = time.time() - started
+    used = processes.cpu_delta(cpu_before, watched.cpu())
+    return {
+        "window_s": round(seconds, 1),
+        "cpu_percent": {name: round(100 * value / seconds, 1) for name, value in used.items()},
+        "charger_writes_per_s": round((tracker.events["MODIFIED"] - writes_before) / seconds, 1),
+        "ready_lost": sum(tracker.lost.values()) - lost_before,
+        # What those writes changed, most often first: status noise shows here.
+        "changed_fields": dict((tracker.changed_fields - fields_before).most_common(12)),
+        "ready_at_end": len(tracker.ready),
     }
 
 
@@ -321,7 +360,7 @@ async def _measure(
             f"applying {len(objects)} objects ({args.chargers} Chargers, {args.subscriptions} Subscriptions)", args
         )
         started = time.time()
-        if args.fleet_first:
+        if args.fleet_start == "before-apply":
             fleets.start()
         with processes.py_spy(
             {"operator": operator.process.pid, "gateway": gateway.process.pid},
@@ -330,10 +369,12 @@ async def _measure(
         ):
             result["apply_s"] = round(await apply_all(kube, objects, plane=plane, args=args), 1)
             result["applied_objects"] = len(objects)
-            if not args.fleet_first:
+            if args.fleet_start == "after-apply":
                 fleets.start()
             progress(f"applied in {result['apply_s']} s; waiting for Ready", args)
             result["convergence"] = await converge(plan, fleets, tracker, started=started, watched=watched, args=args)
+        if args.steady_s > 0:
+            result["steady"] = await steady_state(tracker, watched, args)
         cpu_ready = watched.cpu()
         result["operator_metrics_until_ready"] = processes.operator_metrics(operator.metrics_url)
         result["cpu_s_until_ready"] = processes.cpu_delta(cpu_start, cpu_ready)
@@ -371,6 +412,7 @@ def table(document: Mapping[str, Any]) -> str:
         ("chargers / subscriptions", f"{document['chargers']} / {document['subscriptions']}"),
         ("operator start (to Site Ready)", _s(document.get("operator_start_s"))),
         ("apply (objects, time)", f"{document.get('applied_objects')} in {_s(document.get('apply_s'))}"),
+        ("all handed to the gateway (status)", _s(convergence.get("all_pushed_to_gateway_s"))),
         ("all chargers online (from apply start)", _s(convergence.get("all_online_s"))),
         ("all configured at the charger", _s(convergence.get("all_configured_at_charger_s"))),
         ("half Ready", _s(convergence.get("half_ready_s"))),
@@ -381,6 +423,16 @@ def table(document: Mapping[str, Any]) -> str:
             else f"not reached: {convergence.get('ready')} Ready",
         ),
     ]
+    steady = document.get("steady")
+    if steady:
+        cpu = ", ".join(f"{name} {value}%" for name, value in steady["cpu_percent"].items())
+        rows.append((f"steady state ({steady['window_s']:.0f} s): CPU", cpu))
+        rows.append(
+            ("steady state: Charger writes/s, Ready lost", f"{steady['charger_writes_per_s']}, {steady['ready_lost']}")
+        )
+    if convergence.get("ready_lost_by_reason"):
+        lost = ", ".join(f"{reason} {count}" for reason, count in convergence["ready_lost_by_reason"].items())
+        rows.append(("Ready lost after Ready, by reason", lost))
     if change:
         latency = change["to_charger_s"]
         rows.append(("changes arrived / made", f"{change['arrived']} / {change['changes']}"))
@@ -469,11 +521,19 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser.add_argument("--observe-interval", type=float, default=30.0, help="The operator's --observe-interval.")
     parser.add_argument("--apply-with", choices=("http", "kubectl"), default="http")
     parser.add_argument("--apply-concurrency", type=int, default=16, help="Server-side applies in flight (http).")
-    parser.add_argument("--fleet-first", action="store_true", help="Power the chargers up before the apply.")
+    parser.add_argument(
+        "--fleet-start",
+        choices=("after-apply", "before-apply", "after-pushed"),
+        default="after-apply",
+        help="When the simulated chargers power up (after-pushed: once the gateway knows every one).",
+    )
     parser.add_argument("--fleet-workers", type=int, default=0, help="Simulated-charger processes (0: one per 5,000).")
     parser.add_argument("--connect-rate", type=float, default=500.0, help="Chargers powered up per second, in all.")
     parser.add_argument(
         "--charger-retry-max-s", type=float, default=30.0, help="Longest reconnect delay of a simulated charger."
+    )
+    parser.add_argument(
+        "--steady-s", type=float, default=60.0, help="Seconds to measure the Ready fleet's idle cost (0: skip)."
     )
     parser.add_argument("--namespace", default="bench")
     parser.add_argument("--operator-log-level", default="INFO")

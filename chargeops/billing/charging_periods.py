@@ -13,10 +13,9 @@ wins (OCPI 2.2.1 Tariff object); a dimension no element prices in a period costs
 
 import threading
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass, replace
-from datetime import datetime
+from dataclasses import dataclass, field
+from datetime import date, datetime
 from fractions import Fraction
-from itertools import pairwise
 from zoneinfo import ZoneInfo
 
 from chargeops.api.v1alpha1 import PriceComponent, TariffDimensionType, TariffSpec
@@ -54,6 +53,11 @@ class _Element:
     restrictions: Restrictions
     components: Mapping[TariffDimensionType, PriceComponent]
 
+    @property
+    def unrestricted(self) -> bool:
+        """Whether the element applies everywhere (it has no restrictions)."""
+        return self.restrictions == _NO_RESTRICTIONS
+
 
 @dataclass(frozen=True)
 class CompiledTariff:
@@ -64,6 +68,19 @@ class CompiledTariff:
     """The winning components when no element has restrictions (they never change), else None."""
     uses_energy: bool
     uses_duration: bool
+    _days: dict[tuple[date, ZoneInfo], tuple[datetime, ...]] = field(default_factory=dict, compare=False)
+    """The calendar boundaries of each local day asked for (``day_boundaries``)."""
+
+    def day_boundaries(self, day: date, tz: ZoneInfo) -> tuple[datetime, ...]:
+        """Where any element's time of day, date or weekday condition may change on local ``day``: the same
+        few instants for every session of the day, so they are worked out once."""
+        found = self._days.get((day, tz))
+        if found is None:
+            if len(self._days) >= _DAYS_MAX:
+                self._days.clear()
+            found = tuple({at for element in self.elements for at in element.restrictions.calendar_boundaries(day, tz)})
+            self._days[day, tz] = found
+        return found
 
     @classmethod
     def of(cls, tariff: TariffSpec) -> "CompiledTariff":
@@ -77,7 +94,7 @@ class CompiledTariff:
             for element in tariff.elements
         )
         always: dict[TariffDimensionType, PriceComponent] | None = None
-        if all(element.restrictions == Restrictions() for element in elements):
+        if all(element.unrestricted for element in elements):
             always = {}
             for element in elements:
                 always.update((kind, pc) for kind, pc in element.components.items() if kind not in always)
@@ -95,6 +112,9 @@ class CompiledTariff:
 
 
 _NOTHING = Fraction(0)
+_NO_RESTRICTIONS = Restrictions()
+# Local days a compiled tariff keeps the boundaries of: a year and a bit.
+_DAYS_MAX = 400
 # Tariff snapshots kept compiled; a pass over a site meets a handful of them.
 _COMPILED_MAX = 64
 _COMPILED: dict[int, tuple[TariffSpec, CompiledTariff]] = {}
@@ -110,40 +130,40 @@ def charging_periods(
     when it starts has one period of zero length, so a FLAT fee still applies.
     """
     compiled = CompiledTariff.of(tariff)
-    forced_cuts = {cut for cut in forced if profile.start < cut < profile.stop}
-    cuts = set(forced_cuts)
-    cuts.add(profile.charging_end)
+    start, stop, charging_end = profile.start, profile.stop, profile.charging_end
+    forced_cuts = {cut for cut in forced if start < cut < stop}
     if compiled.always is None:
-        local_days = restrictions.days(profile.start, profile.stop, tz)
-        for element in compiled.elements:
-            cuts.update(element.restrictions.boundaries(profile, tz, local_days))
-    inner = sorted(cut for cut in cuts if profile.start < cut < profile.stop)
-    edges = [profile.start, *inner, profile.stop]
-    charging_end = profile.charging_end
+        cuts = {*forced_cuts, charging_end}
+        for day in restrictions.days(start, stop, tz):
+            cuts.update(compiled.day_boundaries(day, tz))
+        if compiled.uses_energy or compiled.uses_duration:
+            for element in compiled.elements:
+                cuts.update(element.restrictions.session_boundaries(profile))
+        inner = sorted(cut for cut in cuts if start < cut < stop)
+    elif forced_cuts:
+        inner = sorted(cut for cut in {*forced_cuts, charging_end} if start < cut < stop)
+    else:
+        # Most sessions: one price all along, cut only where charging turns into parking.
+        inner = [charging_end] if start < charging_end < stop else []
+    edges = [start, *inner, stop]
+    # Energy at each edge, read once: each period takes the difference of its two ends.
+    marks = [0, *(profile.wh_at(edge) for edge in inner), profile.total_wh]
+    always = compiled.always
     # The charging end is a cut, so each stretch lies wholly before or after it.
-    found = [_period(profile, compiled, tz, start, end, charging=end <= charging_end) for start, end in pairwise(edges)]
-    return _merged(found, forced_cuts)
-
-
-def _period(
-    profile: EnergyProfile,
-    compiled: CompiledTariff,
-    tz: ZoneInfo,
-    start: datetime,
-    end: datetime,
-    *,
-    charging: bool,
-) -> ChargingPeriod:
-    components = compiled.always
-    if components is None:
-        components = _winning(profile, compiled, tz, start + (end - start) / 2)
-    return ChargingPeriod(
-        start=start,
-        end=end,
-        energy_wh=profile.wh_at(end) - profile.wh_at(start),
-        charging=charging,
-        components=components,
-    )
+    found = [
+        ChargingPeriod(
+            start=edges[index],
+            end=edges[index + 1],
+            energy_wh=marks[index + 1] - marks[index],
+            charging=edges[index + 1] <= charging_end,
+            components=always
+            if always is not None
+            else _winning(profile, compiled, tz, edges[index] + (edges[index + 1] - edges[index]) / 2),
+        )
+        for index in range(len(inner) + 1)
+    ]
+    # With one price all along, neighbours differ in charging or lie across a forced cut: nothing merges.
+    return found if always is not None else _merged(found, forced_cuts)
 
 
 def _winning(
@@ -158,7 +178,8 @@ def _winning(
     for element in compiled.elements:
         missing = [dimension for dimension in element.components if dimension not in components]
         if missing and element.restrictions.applies(local, energy_wh=energy, elapsed_s=elapsed):
-            components.update((dimension, element.components[dimension]) for dimension in missing)
+            for dimension in missing:
+                components[dimension] = element.components[dimension]
     return components
 
 
@@ -168,7 +189,13 @@ def _merged(found: list[ChargingPeriod], forced: set[datetime]) -> list[Charging
     for period in found[1:]:
         last = merged[-1]
         if period.start not in forced and period.charging == last.charging and period.components == last.components:
-            merged[-1] = replace(last, end=period.end, energy_wh=last.energy_wh + period.energy_wh)
+            merged[-1] = ChargingPeriod(
+                start=last.start,
+                end=period.end,
+                energy_wh=last.energy_wh + period.energy_wh,
+                charging=last.charging,
+                components=last.components,
+            )
         else:
             merged.append(period)
     return merged

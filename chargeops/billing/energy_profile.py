@@ -57,11 +57,16 @@ class EnergyProfile:
             raise InvalidSessionTimesError(
                 session.id, f"session {session.id} stops at {stop.isoformat()}, before it starts"
             )
-        total = session.meter_stop_wh - session.meter_start_wh
-        samples = [(0, 0)]
-        inside = sorted((r.timestamp, r.energy_wh) for r in readings if start < r.timestamp < stop)
-        samples += [((at - start) // MICROSECOND, wh - session.meter_start_wh) for at, wh in inside]
-        samples.append(((stop - start) // MICROSECOND, total))
+        base = session.meter_start_wh
+        duration = (stop - start) // MICROSECOND
+        # Offsets in whole microseconds are exact (so are the timestamps) and sort as the instants do.
+        samples = [
+            (offset, reading.energy_wh - base)
+            for reading in readings
+            if 0 < (offset := (reading.timestamp - start) // MICROSECOND) < duration
+        ]
+        samples.sort()
+        samples.append((duration, session.meter_stop_wh - base))
         times, energies = _checked(session.id, samples)
         return cls(session.id, start, stop, times, energies)
 
@@ -123,22 +128,25 @@ class EnergyProfile:
 
 
 def _checked(session_id: str, samples: list[tuple[int, int]]) -> tuple[tuple[int, ...], tuple[int, ...]]:
-    """Samples without repeats, refusing a register that goes backwards or reads two values at one time."""
-    times: list[int] = []
-    energies: list[int] = []
+    """The start ``(0, 0)`` and ``samples`` after it, without repeats, refusing a register that goes
+    backwards or reads two values at one time."""
+    times = [0]
+    energies = [0]
+    last_offset = last_wh = 0
     for offset, wh in samples:
-        if energies and wh < energies[-1]:
+        if wh < last_wh:
             raise InconsistentMeterReadingsError(
                 session_id,
-                f"the energy register of session {session_id} goes back from {energies[-1]} Wh to {wh} Wh "
+                f"the energy register of session {session_id} goes back from {last_wh} Wh to {wh} Wh "
                 "(relative to its start)",
             )
-        if times and offset == times[-1]:
-            if wh != energies[-1]:
+        if offset == last_offset:
+            if wh != last_wh:
                 raise InconsistentMeterReadingsError(
                     session_id, f"session {session_id} has two different register readings at one instant"
                 )
             continue
         times.append(offset)
         energies.append(wh)
+        last_offset, last_wh = offset, wh
     return tuple(times), tuple(energies)

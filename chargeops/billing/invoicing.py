@@ -12,6 +12,7 @@ start. Each component charge is rounded once; a line's amount is the sum of its 
 is the sum of the lines; VAT is computed once per rate on the sum of the components at that rate.
 """
 
+import functools
 import hashlib
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
@@ -35,8 +36,8 @@ from chargeops.api.v1alpha1 import (
 from chargeops.api.v1alpha1.meta import DNS_SUBDOMAIN_MAX
 from chargeops.billing import periods, proration, review
 from chargeops.billing.errors import CurrencyMismatchError, InvoiceTooLargeError, SessionNotBillableError
-from chargeops.billing.money import Money, minor_digits, round_money, vat_amount
-from chargeops.billing.pricing import SessionPart, price_session
+from chargeops.billing.money import minor_digits, vat_amount, zero
+from chargeops.billing.pricing import SessionPart, session_parts
 
 # Limits of the Invoice kind (chargeops/api/v1alpha1/invoice.py).
 MAX_LINES = 5000
@@ -128,17 +129,18 @@ def build_invoice(
         raise InvoiceTooLargeError(name, len(lines), MAX_LINES)
     lines.sort(key=_line_order)
     vat = vat_lines(lines, currency)
-    subtotal = sum((Money(line.amount, currency) for line in lines), Money.zero(currency))
-    total = sum((Money(entry.amount, currency) for entry in vat), subtotal)
+    # Every amount here is in ``currency`` already (the tariffs were checked against it).
+    subtotal = sum((line.amount for line in lines), zero(currency))
+    total = sum((entry.amount for entry in vat), subtotal)
     spec = InvoiceSpec(
         site_ref=LocalObjectReference(name=site),
         subscription_ref=LocalObjectReference(name=subscription),
         period=periods.month_period(month, tz),
         currency=currency,
         lines=lines,
-        subtotal=subtotal.amount,
+        subtotal=subtotal,
         vat=vat,
-        total=total.amount,
+        total=total,
     )
     return InvoiceDraft(name=name, spec=spec, review=tuple(held.values()))
 
@@ -152,7 +154,7 @@ def vat_lines(lines: Iterable[InvoiceLine], currency: str) -> list[VatLine]:
     for line in lines:
         for charge in line.components or ():
             if charge.vat is not None:
-                bases[charge.vat] = bases.get(charge.vat, round_money(0, currency)) + charge.amount
+                bases[charge.vat] = bases.get(charge.vat, zero(currency)) + charge.amount
     return [
         VatLine(rate=rate, base=base, amount=vat_amount(base, rate, currency)) for rate, base in sorted(bases.items())
     ]
@@ -180,11 +182,11 @@ def _part(
         held[session.id] = doubtful
         return None
     try:
-        priced = price_session(session, billable.readings, tariff=billable.tariff, time_zone=tz, currency=currency)
+        parts = session_parts(session, billable.readings, tariff=billable.tariff, time_zone=tz, currency=currency)
     except (SessionNotBillableError, CurrencyMismatchError) as error:
         held[session.id] = review.failed(session, error)
         return None
-    return next((part for part in priced.parts if part.month == month), None)
+    return next((part for part in parts if part.month == month), None)
 
 
 def _session_line(billable: BillableSession, part: SessionPart, kind: LineKind, *, tz: ZoneInfo) -> InvoiceLine:
@@ -199,7 +201,7 @@ def _session_line(billable: BillableSession, part: SessionPart, kind: LineKind, 
         kind=kind,
         description=_clipped(text),
         session_id=session.id,
-        charger_ref=LocalObjectReference(name=billable.charger),
+        charger_ref=_charger_ref(billable.charger),
         start=periods.with_offset(part.start, tz),
         end=periods.with_offset(part.end, tz),
         energy_wh=part.energy_wh,
@@ -207,6 +209,12 @@ def _session_line(billable: BillableSession, part: SessionPart, kind: LineKind, 
         components=list(part.components),
         amount=part.amount,
     )
+
+
+@functools.lru_cache(maxsize=1024)
+def _charger_ref(name: str) -> LocalObjectReference:
+    # One frozen reference per charger: a month's lines name the same few chargers thousands of times.
+    return LocalObjectReference(name=name)
 
 
 def _monthly_fee_line(

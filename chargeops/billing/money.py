@@ -7,6 +7,7 @@ administrations expect), then only add rounded amounts. VAT is computed once per
 sum of the rounded line items at that rate (``vat_amount``).
 """
 
+import functools
 from dataclasses import dataclass
 from decimal import ROUND_HALF_UP, Decimal
 from fractions import Fraction
@@ -67,6 +68,12 @@ def round_money(value: Decimal | Fraction | int, currency: str) -> Decimal:
     return round_ratio(numerator, denominator, currency)
 
 
+@functools.lru_cache(maxsize=256)
+def zero(currency: str) -> Decimal:
+    """Nothing in ``currency``, with its minor-unit decimals (``Decimal("0.00")`` for EUR): where sums start."""
+    return round_money(0, currency)
+
+
 def round_ratio(numerator: int, denominator: int, currency: str) -> Decimal:
     """``numerator / denominator`` rounded like ``round_money``, in integers only: the hot path of pricing."""
     digits = minor_digits(currency)
@@ -92,8 +99,13 @@ def decimal_places(value: Fraction, places: int) -> Decimal:
 
 def decimal_ratio(numerator: int, denominator: int, places: int) -> Decimal:
     """``numerator / denominator`` like ``decimal_places``, in integers only."""
-    text = format(Decimal(divide_half_up(numerator * 10**places, denominator)).scaleb(-places), "f")
-    return Decimal(text.rstrip("0").rstrip(".") if "." in text else text)
+    units = divide_half_up(numerator * 10**places, denominator)
+    exponent = -places
+    # Trailing zeros go, but never past the decimal point: 10 stays Decimal("10"), not Decimal("1E+1").
+    while exponent < 0 and units % 10 == 0:
+        units //= 10
+        exponent += 1
+    return Decimal(units).scaleb(exponent)
 
 
 def vat_amount(base: Decimal, rate: Decimal, currency: str) -> Decimal:

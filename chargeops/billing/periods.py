@@ -7,6 +7,7 @@ local instant that exists. The pricing engine cuts sessions at these instants; t
 them into ``InvoiceSpec.period``.
 """
 
+import functools
 import re
 from calendar import monthrange
 from collections.abc import Iterator
@@ -59,12 +60,14 @@ def days_in_month(month: str) -> int:
     return monthrange(*parse_month(month))[1]
 
 
+@functools.lru_cache(maxsize=4096)
 def local_instant(day: date, at: time, tz: ZoneInfo) -> datetime:
     """The instant the site's clocks show ``at`` on ``day``, in UTC.
 
     Ambiguous times (the repeated hour in autumn) take their first occurrence; times in the spring gap,
     which clocks never show, take the instant the gap ends (PEP 495 ``fold=0``).
     """
+    # Cached: a month of sessions asks for the same few days and tariff times again and again.
     return datetime.combine(day, at).replace(tzinfo=tz).astimezone(UTC)
 
 
@@ -75,8 +78,7 @@ def day_start(day: date, tz: ZoneInfo) -> datetime:
 
 def month_start(month: str, tz: ZoneInfo) -> datetime:
     """The first instant of ``month`` in the site's zone, in UTC."""
-    year, number = parse_month(month)
-    return day_start(date(year, number, 1), tz)
+    return _first_instant(*parse_month(month), tz)
 
 
 def month_bounds(month: str, tz: ZoneInfo) -> tuple[datetime, datetime]:
@@ -92,7 +94,14 @@ def with_offset(instant: datetime, tz: ZoneInfo) -> datetime:
     """
     local = _aware(instant).astimezone(tz)
     offset = local.utcoffset() or timedelta(0)
-    return local.replace(tzinfo=timezone(offset))
+    fixed = _FIXED_ZONES.get(offset)
+    if fixed is None:
+        fixed = _FIXED_ZONES.setdefault(offset, timezone(offset))
+    return local.replace(tzinfo=fixed)
+
+
+# One fixed zone per UTC offset: a zone has a handful of offsets, and an invoice writes one per line end.
+_FIXED_ZONES: dict[timedelta, timezone] = {}
 
 
 def month_period(month: str, tz: ZoneInfo) -> Period:
@@ -114,10 +123,16 @@ def month_starts_between(start: datetime, stop: datetime, tz: ZoneInfo) -> list[
     year, number = local.year, local.month
     while True:
         year, number = year + number // 12, number % 12 + 1
-        cut = day_start(date(year, number, 1), tz)
+        cut = _first_instant(year, number, tz)
         if cut >= stop:
             return cuts
         cuts.append(cut)
+
+
+@functools.lru_cache(maxsize=1024)
+def _first_instant(year: int, number: int, tz: ZoneInfo) -> datetime:
+    # Every session asks where the month after its start begins: a handful of answers per zone.
+    return day_start(date(year, number, 1), tz)
 
 
 def months_between(start: datetime, stop: datetime, tz: ZoneInfo) -> Iterator[str]:

@@ -63,7 +63,7 @@ class Restrictions:
         """Whether the element applies at ``local`` (site time) with ``energy_wh`` delivered so far, ``elapsed_s``
         seconds after the session started."""
         return (
-            self._time_of_day_holds(local.time().replace(tzinfo=None))
+            ((self.start_time is None and self.end_time is None) or self._time_of_day_holds(local.time()))
             and (self.start_date is None or local.date() >= self.start_date)
             and (self.end_date is None or local.date() < self.end_date)
             and (self.weekdays is None or local.weekday() in self.weekdays)
@@ -86,11 +86,20 @@ class Restrictions:
     def boundaries(self, profile: EnergyProfile, tz: ZoneInfo, local_days: Sequence[date]) -> Iterator[datetime]:
         """Instants in (or near) the session where this restriction may start or stop holding; ``local_days``
         are the site's dates the session touches (``days``)."""
+        for day in local_days:
+            yield from self.calendar_boundaries(day, tz)
+        yield from self.session_boundaries(profile)
+
+    def calendar_boundaries(self, day: date, tz: ZoneInfo) -> Iterator[datetime]:
+        """The instants of local ``day`` where the time of day, date or weekday conditions may change."""
         for at in (self.start_time, self.end_time):
             if at is not None:
-                yield from (periods.local_instant(day, at, tz) for day in local_days)
+                yield periods.local_instant(day, at, tz)
         if self.start_date is not None or self.end_date is not None or self.weekdays is not None:
-            yield from (periods.day_start(day, tz) for day in local_days)
+            yield periods.day_start(day, tz)
+
+    def session_boundaries(self, profile: EnergyProfile) -> Iterator[datetime]:
+        """The instants of the session where its duration or energy conditions may change."""
         for seconds in (self.min_duration_s, self.max_duration_s):
             if seconds is not None:
                 yield profile.start + timedelta(seconds=seconds)

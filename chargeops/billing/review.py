@@ -33,6 +33,8 @@ MESSAGE_MAX = 1024
 
 def flagged(session: Session) -> SessionForReview | None:
     """The review entry for a session the gateway flagged as doubtful, or None if it can be billed."""
+    if not session.flags:
+        return None  # nearly every session
     reasons = [flag for flag in REVIEW_FLAGS if flag in session.flags]
     if not reasons:
         return None

@@ -22,12 +22,13 @@ element prices the dimension is free and is not rounded into a bill.
 """
 
 from collections.abc import Sequence
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from fractions import Fraction
 
 from chargeops.api.v1alpha1 import PriceComponent, TariffDimensionType
 
 # step_size is in Wh for ENERGY and seconds for the time dimensions; quantities here are Wh and microseconds.
+_PARKING = TariffDimensionType.PARKING_TIME
 _STEP_UNIT = {TariffDimensionType.ENERGY: 1, TariffDimensionType.TIME: 10**6, TariffDimensionType.PARKING_TIME: 10**6}
 
 
@@ -51,19 +52,21 @@ def round_up_to_step(quantity: Fraction | int, step_size: int) -> int:
 def apply_step_sizes(billed: Sequence[Billed]) -> list[Billed]:
     """``billed`` (in period order) with the session's step-size surplus added to the last relevant entries."""
     result = list(billed)
-    energy = _indices(result, TariffDimensionType.ENERGY)
-    parking = _indices(result, TariffDimensionType.PARKING_TIME)
-    time = _indices(result, TariffDimensionType.TIME)
-    for family in (energy, parking or time):
-        if family:
-            last = result[family[-1]]
-            total = sum(result[index].quantity for index in family)
-            step = last.component.step_size * _STEP_UNIT[last.component.type]
+    # Per dimension: the index of its last entry that bills something, and the total it bills.
+    last: dict[TariffDimensionType, int] = {}
+    totals: dict[TariffDimensionType, int] = {}
+    for index, entry in enumerate(result):
+        if entry.quantity > 0:
+            kind = entry.component.type
+            last[kind] = index
+            totals[kind] = totals.get(kind, 0) + entry.quantity
+    # Where parking is billed, only its total is rounded; else the charging time's.
+    time_family = _PARKING if _PARKING in last else TariffDimensionType.TIME
+    for kind in (TariffDimensionType.ENERGY, time_family):
+        if kind in last:
+            entry, total = result[last[kind]], totals[kind]
+            step = entry.component.step_size * _STEP_UNIT[kind]
             surplus = round_up_to_step(total, step) - total
             if surplus:
-                result[family[-1]] = replace(last, quantity=last.quantity + surplus)
+                result[last[kind]] = Billed(entry.period, entry.component, entry.quantity + surplus)
     return result
-
-
-def _indices(billed: Sequence[Billed], dimension: TariffDimensionType) -> list[int]:
-    return [index for index, entry in enumerate(billed) if entry.component.type == dimension and entry.quantity > 0]

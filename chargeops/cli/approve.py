@@ -100,6 +100,10 @@ def _in_file(path: Path, names: Sequence[str], *, dry_run: bool, check: bool) ->
     except (OSError, UnicodeDecodeError) as exc:
         raise click.ClickException(f"Cannot read {path}: {exc}") from exc
     manifest = documents.parse(text, source=str(path))
+    if check and not names and not manifest.chargers:
+        # CI runs --check over every manifest of a change: one without pay-per-month has nothing stale.
+        click.echo(f"{path}: no pay-per-month Charger; nothing to check")
+        return True
     chosen = documents.select(manifest, names)
     if dry_run:
         for document in chosen:

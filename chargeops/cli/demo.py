@@ -2,6 +2,7 @@
 
 import asyncio
 import logging
+import sys
 import tempfile
 from pathlib import Path
 
@@ -14,7 +15,9 @@ import click
     type=click.Path(file_okay=False, path_type=Path),
     help="Folder for the cluster, the gateway's SQLite store and the rendered invoices (default: a new temp folder).",
 )
-@click.option("--non-interactive", is_flag=True, help="Do not stop to ask before approving; for scripts and CI.")
+@click.option(
+    "--non-interactive", is_flag=True, help="Do not stop to ask before approving (also when stdin is no terminal)."
+)
 def demo(workdir: Path | None, non_interactive: bool) -> None:
     """Run chargeops end to end on this machine: a local control plane, the gateway on SQLite, the operator
     and simulated chargers; apply examples/, approve the waiting charger, charge a month on a simulated
@@ -31,11 +34,14 @@ def demo(workdir: Path | None, non_interactive: bool) -> None:
     )
     click.echo(f"chargeops demo: work folder {folder}, logs in {log}")
 
+    # Without a terminal (CI, a pipe) there is nobody to ask: the demo answers yes, and says so.
+    ask = not non_interactive and sys.stdin.isatty()
+
     def confirm(question: str) -> None:
-        if non_interactive:
-            click.echo(f"      {question} yes (--non-interactive)")
-        else:
+        if ask:
             click.confirm(f"      {question}", default=True, abort=True)
+        else:
+            click.echo(f"      {question} yes ({'--non-interactive' if non_interactive else 'no terminal'})")
 
     try:
         asyncio.run(run.run(folder, say=click.echo, confirm=confirm))

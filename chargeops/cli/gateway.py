@@ -46,6 +46,12 @@ def _split(address: str, *, default_port: int) -> tuple[str, int]:
     help="DEVELOPMENT ONLY: admit unknown charge point ids without a password, in free mode.",
 )
 @click.option("--response-timeout", default=30.0, show_default=True, help="Seconds to wait for a charger's answer.")
+@click.option(
+    "--password-wait-limit",
+    default=10.0,
+    show_default=True,
+    help="Seconds a charger waits for its handshake: a password check queued longer is answered 503 (Retry-After).",
+)
 @click.option("--log-level", default="INFO", show_default=True)
 @click.option("--wire-log", is_flag=True, help="Log every OCPP frame (id tags included).")
 def gateway(  # noqa: PLR0917 - click passes one argument per option
@@ -57,6 +63,7 @@ def gateway(  # noqa: PLR0917 - click passes one argument per option
     tls_key: Path | None,
     dev_accept_unknown: bool,
     response_timeout: float,
+    password_wait_limit: float,
     log_level: str,
     wire_log: bool,
 ) -> None:
@@ -80,6 +87,7 @@ def gateway(  # noqa: PLR0917 - click passes one argument per option
         tls_key=tls_key,
         dev_accept_unknown=dev_accept_unknown,
         response_timeout_s=response_timeout,
+        password_wait_limit_s=password_wait_limit,
     )
     if dev_accept_unknown:
         logging.getLogger("chargeops.gateway").warning(

@@ -7,6 +7,8 @@ from pathlib import Path
 
 import click
 
+from chargeops.cli import signing
+from chargeops.invitations import tokens
 from chargeops.operator import runtime
 
 TOKEN_ENV = "CHARGEOPS_GATEWAY_TOKEN"  # noqa: S105 - the name of a variable, not a secret
@@ -45,6 +47,12 @@ TOKEN_ENV = "CHARGEOPS_GATEWAY_TOKEN"  # noqa: S105 - the name of a variable, no
     help="Port serving Prometheus /metrics and /healthz; 0 serves neither.",
 )
 @click.option("--metrics-host", default="0.0.0.0", show_default=True, help="Address the metrics port listens on.")  # noqa: S104
+@click.option(
+    "--signing-key-file",
+    type=click.Path(exists=True, dir_okay=False, path_type=Path),
+    help=f"File holding the key that signs invitation links, the portal's too (else ${signing.KEY_ENV}). "
+    "Without one, sites that invite by email send nothing and say SigningKeyMissing.",
+)
 @click.option("--log-level", default="INFO", show_default=True)
 def operator(  # noqa: PLR0917 - click passes one argument per option
     gateway_url: str,
@@ -54,6 +62,7 @@ def operator(  # noqa: PLR0917 - click passes one argument per option
     namespaces: tuple[str, ...],
     metrics_port: int,
     metrics_host: str,
+    signing_key_file: Path | None,
     log_level: str,
 ) -> None:
     """Reconcile Sites, Tariffs, Chargers and Subscriptions against live chargers through the gateway."""
@@ -61,6 +70,9 @@ def operator(  # noqa: PLR0917 - click passes one argument per option
     token = gateway_token_file.read_text().strip() if gateway_token_file else os.environ.get(TOKEN_ENV, "")
     if not token:
         raise click.UsageError(f"give the gateway's control API token with --gateway-token-file or ${TOKEN_ENV}")
+    signing_key = signing.read_key(signing_key_file) if signing_key_file or os.environ.get(signing.KEY_ENV) else None
+    if signing_key is not None and len(signing_key) < tokens.MIN_KEY_BYTES:
+        raise click.UsageError(f"the signing key needs at least {tokens.MIN_KEY_BYTES} bytes, got {len(signing_key)}")
     if kubeconfig is not None:
         os.environ["KUBECONFIG"] = str(kubeconfig)
     # kopf fixes timer intervals when handlers are registered, i.e. when chargeops.operator.main is
@@ -74,5 +86,7 @@ def operator(  # noqa: PLR0917 - click passes one argument per option
         observe_interval_s=observe_interval,
         metrics_host=metrics_host,
         metrics_port=metrics_port,
+        signing_key=signing_key,
     )
+    main.settle_garbage_collector()
     asyncio.run(main.run(settings, kubeconfig=str(kubeconfig) if kubeconfig else None, namespaces=namespaces))

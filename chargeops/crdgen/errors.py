@@ -2,8 +2,10 @@
 
 ChargeOpsError
  └── CrdGenError
-      ├── NotStructuralError   a model produced a schema the API server would reject
-      └── StaleCrdsError       crds/ differs from what the API types generate
+      ├── NotStructuralError      a model produced a schema the API server would reject
+      ├── StaleCrdsError          crds/ differs from what the API types generate
+      ├── StaleDocsError          docs/api/ differs from what the API types generate
+      └── UnplacedConditionError  conditions.py declares a type or reason under no known heading
 """
 
 from collections.abc import Sequence
@@ -38,3 +40,26 @@ class StaleCrdsError(CrdGenError):
             f"{len(stale)} CRD file(s) out of date: {', '.join(stale)}; run `chargeops crds` and commit the result"
         )
         self.stale = list(stale)
+
+
+class StaleDocsError(CrdGenError):
+    """The API reference pages on disk are not what the API types generate."""
+
+    reason = "StaleDocs"
+
+    def __init__(self, stale: Sequence[str]) -> None:
+        super().__init__(
+            f"{len(stale)} API doc file(s) out of date: {', '.join(stale)}; run `chargeops docs` and commit the result"
+        )
+        self.stale = list(stale)
+
+
+class UnplacedConditionError(CrdGenError):
+    """A constant of conditions.py cannot be given to a kind, so the docs would leave it out."""
+
+    reason = "UnplacedCondition"
+
+    def __init__(self, name: str, problem: str) -> None:
+        super().__init__(f"chargeops/api/v1alpha1/conditions.py: {name} {problem}")
+        self.name = name
+        self.problem = problem

@@ -182,7 +182,7 @@ async def _operator(plane: ControlPlane, gateway: Gateway, clock: ManualClock) -
     finally:
         stop.set()
         with contextlib.suppress(asyncio.CancelledError, TimeoutError):
-            await asyncio.wait_for(task, 30)
+            await asyncio.wait_for(task, 10)  # cancelled after that: the demo is ending either way
 
 
 @contextlib.asynccontextmanager

@@ -23,7 +23,6 @@ from chargeops.api.gateway import (
     ObservedState,
     Session,
     SessionPage,
-    SessionWithReadingsPage,
     StoredDesiredState,
 )
 from chargeops.ocpp_gateway import server, validation
@@ -81,7 +80,8 @@ class Gateway:
     @classmethod
     async def open(cls, settings: GatewaySettings, *, clock: Clock = utc_now) -> "Gateway":
         """Open the store (migrating it) and build a gateway; call ``start`` to listen."""
-        return cls(settings, await Store.open(settings.database_url), clock=clock)
+        store = await Store.open(settings.database_url, password_wait_limit_s=settings.password_wait_limit_s)
+        return cls(settings, store, clock=clock)
 
     async def start(self) -> None:
         """Listen for chargers and for the control API."""
@@ -144,7 +144,9 @@ class Gateway:
     async def put_desired(self, cp_id: str, desired: DesiredState) -> StoredDesiredState:
         stored = await self.store.put_desired(cp_id, desired, now=self.clock())
         live = self.registry.get(cp_id)
-        if live is not None:
+        # A PUT that changes nothing (the operator hands over the password again, say) keeps ``updated_at``
+        # and needs no convergence: the charger has, or is being brought to, this very state.
+        if live is not None and stored != live.ctx.desired:
             live.ctx.set_desired(stored)
             live.runner.request()
         return stored
@@ -168,7 +170,7 @@ class Gateway:
     async def sessions(self, **query: Any) -> SessionPage:
         return await self.store.list_sessions(**query)
 
-    async def sessions_with_readings(self, **query: Any) -> SessionWithReadingsPage:
+    async def sessions_with_readings(self, **query: Any) -> str:
         return await self.store.list_sessions_with_readings(**query)
 
     async def session(self, session_id: str) -> Session | None:

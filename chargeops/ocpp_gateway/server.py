@@ -3,14 +3,15 @@
 ``Gateway`` (``app.py``) serves ``ChargerServer.handshake`` as websockets' ``process_request`` and
 ``ChargerServer.serve_connection`` as the connection handler. The handshake refuses, with a reason in the
 response body and a log line: a path that is not ``/ocpp/{id}``, no supported subprotocol, an unknown
-id, a missing or wrong password (401), and security profile 2 over plain TCP.
+id, a missing or wrong password (401), security profile 2 over plain TCP, and a password check that
+could not be answered before the charger gives up (503 with Retry-After, ``store.credentials``).
 """
 
 import asyncio
 import contextlib
 import http
 import logging
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 from websockets.asyncio.server import ServerConnection
@@ -23,10 +24,12 @@ from chargeops.api.gateway import StoredDesiredState
 from chargeops.api.v1alpha1 import OcppVersion
 from chargeops.ocpp_gateway import auth, metrics, seams
 from chargeops.ocpp_gateway.context import ChargerContext, Clock, charger_logger
+from chargeops.ocpp_gateway.convergence import converge
 from chargeops.ocpp_gateway.convergence.runner import ConvergenceRunner
 from chargeops.ocpp_gateway.registry import REPLACED_CLOSE_CODE, REPLACED_REASON, LiveCharger, Registry
 from chargeops.ocpp_gateway.session import SESSION_CLASSES
 from chargeops.ocpp_gateway.settings import GatewaySettings
+from chargeops.ocpp_gateway.store import errors as store_errors
 
 _SUBPROTOCOL = {OcppVersion.V16: Subprotocol("ocpp1.6"), OcppVersion.V201: Subprotocol("ocpp2.0.1")}
 SUBPROTOCOLS = list(_SUBPROTOCOL.values())
@@ -117,7 +120,19 @@ class ChargerServer:
                 "NoCredentials",
                 f"Charge point {cp_id}: send HTTP Basic credentials with the charge point id as user.",
             )
-        if not await self.store.verify_password(cp_id, credentials.password):
+        try:
+            verified = await self.store.verify_password(cp_id, credentials.password)
+        except store_errors.PasswordCheckBusyError as busy:
+            # Queued any longer, the check would be answered after the charger gave up (a reconnect
+            # storm): refused now, the charger comes back when the queue has drained.
+            return _refuse(
+                connection,
+                http.HTTPStatus.SERVICE_UNAVAILABLE,
+                busy.reason,
+                str(busy),
+                headers={"Retry-After": str(busy.retry_after_s)},
+            )
+        if not verified:
             return _refuse(
                 connection, http.HTTPStatus.UNAUTHORIZED, "WrongPassword", f"Charge point {cp_id}: wrong password."
             )
@@ -146,14 +161,14 @@ class ChargerServer:
             await previous.connection.close(REPLACED_CLOSE_CODE, REPLACED_REASON)
         now = ctx.now()
         ctx.last_seen = now
-        await self.store.update_observed(
+        observed = await self.store.update_observed(
             cp_id,
             {"connected": True, "connected_since": now, "last_seen": now, "ocpp_version": version.value},
             now=now,
         )
         metrics.CONNECTIONS.labels(version.value).inc()
         ctx.logger.info("Connected (OCPP %s).", version.value)
-        runner.start()
+        runner.start(settled=converge.is_settled(desired, observed))
         try:
             await self._receive(live)
         finally:
@@ -195,10 +210,19 @@ def _choose_version(offered: Sequence[str], desired: StoredDesiredState | None) 
     return candidates[-1] if candidates else None
 
 
-def _refuse(connection: ServerConnection, status: http.HTTPStatus, reason: str, message: str) -> Response:
+def _refuse(
+    connection: ServerConnection,
+    status: http.HTTPStatus,
+    reason: str,
+    message: str,
+    *,
+    headers: Mapping[str, str] | None = None,
+) -> Response:
     log.warning("Connection refused (%s): %s", reason, message)
     metrics.CONNECTIONS_REFUSED.labels(reason).inc()
     response = connection.respond(status, message + "\n")
     if status is http.HTTPStatus.UNAUTHORIZED:
         response.headers["WWW-Authenticate"] = 'Basic realm="chargeops", charset="UTF-8"'
+    for name, value in (headers or {}).items():
+        response.headers[name] = value
     return response

@@ -25,6 +25,9 @@ class GatewaySettings:
     tls_key: Path | None = None
     dev_accept_unknown: bool = False
     response_timeout_s: float = 30.0
+    # How long a charger waits for its websocket handshake; a password check that could not be answered
+    # within it, queue included, is refused with 503 instead of queued (``store.credentials``).
+    password_wait_limit_s: float = 10.0
     boot_wait_s: float = 5.0
     drift_interval_s: float = 600.0
     max_frame_bytes: int = DEFAULT_MAX_FRAME_BYTES

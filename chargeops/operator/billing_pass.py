@@ -8,7 +8,8 @@ killed half-way and runs again, end with the same invoices and numbers.
 
 Which session goes where:
 
-- Only subscriptions whose subscriber accepted the contract are billed (a pending one owes nothing).
+- Only subscriptions whose subscriber accepted the contract (or whose site needs no acceptance) are
+  billed: a pending or declined one owes nothing.
 - A session is the subscription's when its id tag is one of the subscription's and it took place at a
   charger the subscription covers. Open sessions wait until they stop.
 - Its part in month *M* goes on *M*'s invoice while that is a draft.
@@ -17,8 +18,9 @@ Which session goes where:
   ``LOOKBACK_MONTHS`` back; older ones are listed in the pass's result for a person.
 """
 
+import asyncio
 import dataclasses
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import AsyncIterator, Iterable, Mapping, Sequence
 from datetime import UTC, date, datetime
 from zoneinfo import ZoneInfo
 
@@ -92,14 +94,21 @@ async def bill_site(
         now=now,
         invoices=await store.for_site(str(site.metadata["namespace"]), site_name),
     )
-    for subscription in subscriptions:
-        if subscription.spec.site_ref.name != site_name or not coverage.accepted(subscription):
-            continue
-        finals = await run.bill(subscription)
-        if site.spec.billing.stripe is not None and secrets is not None:
-            await stripe_mirror.mirror(
-                site, subscription, finals, secrets=secrets, store=store, result=run.result, now=now
-            )
+    billed = [s for s in subscriptions if s.spec.site_ref.name == site_name and coverage.accepted(s, site=site)]
+    # While one subscription is priced, the gateway already reads the next one's sessions.
+    upcoming = run.fetch(billed[0]) if billed else None
+    try:
+        for index, subscription in enumerate(billed):
+            fetched, upcoming = upcoming, run.fetch(billed[index + 1]) if index + 1 < len(billed) else None
+            finals = await run.bill(subscription, fetched)
+            if site.spec.billing.stripe is not None and secrets is not None:
+                await stripe_mirror.mirror(
+                    site, subscription, finals, secrets=secrets, store=store, result=run.result, now=now
+                )
+    finally:
+        if upcoming is not None:
+            upcoming.cancel()
+            await asyncio.gather(upcoming, return_exceptions=True)
     return run.result
 
 
@@ -119,12 +128,29 @@ class _SitePass:
     def namespace(self) -> str:
         return str(self.site.metadata["namespace"])
 
-    async def bill(self, subscription: Subscription) -> list[Invoice]:
-        """Write the subscription's invoices of closed months that are not final; return its final ones."""
+    def fetch(self, subscription: Subscription) -> "asyncio.Task[list[Session]] | None":
+        """Start reading the sessions ``bill`` will price for ``subscription``; None when none are needed
+        (no month of it is open). Only ``bill`` of the same subscription changes what this reads."""
+        open_months = self._open_months(subscription)
+        if not open_months:
+            return None
+        return asyncio.create_task(
+            _ledger_sessions(
+                self.site, subscription, self.catalogue, self.gateway, first_month=open_months[0], now=self.now
+            )
+        )
+
+    async def bill(
+        self, subscription: Subscription, fetched: "asyncio.Task[list[Session]] | None" = None
+    ) -> list[Invoice]:
+        """Write the subscription's invoices of closed months that are not final; return its final ones.
+
+        ``fetched`` is ``fetch``'s task for the subscription, if it was started ahead.
+        """
         tz = periods.zone(self.site.spec.time_zone)
         months = closed_months(subscription, now=self.now, tz=tz)
         name_of = {month: invoice_name(str(subscription.metadata["name"]), month) for month in months}
-        open_months = [m for m in months if not _final(self.invoices.get(name_of[m]))]
+        open_months = self._open_months(subscription)
         if open_months:
             ledger = await _ledger(
                 self.site,
@@ -134,10 +160,17 @@ class _SitePass:
                 self.invoices,
                 first_month=open_months[0],
                 now=self.now,
+                fetched=fetched,
             )
             for month in open_months:
                 self.invoices[name_of[month]] = await self._write_month(ledger, month)
         return [self.invoices[name_of[m]] for m in months if _final(self.invoices.get(name_of[m]))]
+
+    def _open_months(self, subscription: Subscription) -> list[str]:
+        """The subscription's closed months whose invoices are not final yet."""
+        months = closed_months(subscription, now=self.now, tz=periods.zone(self.site.spec.time_zone))
+        name = str(subscription.metadata["name"])
+        return [month for month in months if not _final(self.invoices.get(invoice_name(name, month)))]
 
     async def _write_month(self, ledger: "_Ledger", month: str) -> Invoice:
         """Write the month's draft; finalize it when its grace period is over."""
@@ -185,24 +218,19 @@ async def _ledger(
     *,
     first_month: str,
     now: datetime,
+    fetched: "asyncio.Task[list[Session]] | None" = None,
 ) -> "_Ledger":
-    """The subscription's sessions since ``LOOKBACK_MONTHS`` before ``first_month``, with its invoices."""
+    """The subscription's sessions since ``LOOKBACK_MONTHS`` before ``first_month`` (``fetched`` if they
+    were read ahead), with its invoices."""
     tz = periods.zone(site.spec.time_zone)
-    covered = {ch.spec.charge_point_id: ch for ch in catalogue.chargers if coverage.covers(subscription, ch)}
-    earliest = periods.month_start(_months_back(first_month, LOOKBACK_MONTHS), tz)
-    found = await _sessions(
-        gateway,
-        subscription,
-        covered,
-        started_from=earliest,
-        readings_from=periods.month_start(first_month, tz),
-        until=now,
-        tz=tz,
-    )
+    if fetched is None:
+        found = await _ledger_sessions(site, subscription, catalogue, gateway, first_month=first_month, now=now)
+    else:
+        found = await fetched
     return _Ledger(
         site=site,
         subscription=subscription,
-        covered=covered,
+        covered=_covered(subscription, catalogue),
         catalogue=catalogue,
         gateway=gateway,
         sessions=found,
@@ -210,6 +238,33 @@ async def _ledger(
         invoices=invoices,
         tz=tz,
     )
+
+
+async def _ledger_sessions(
+    site: Site,
+    subscription: Subscription,
+    catalogue: Catalogue,
+    gateway: GatewayClient,
+    *,
+    first_month: str,
+    now: datetime,
+) -> list[Session]:
+    """The sessions a ledger from ``first_month`` on holds: ``LOOKBACK_MONTHS`` more, for late parts."""
+    tz = periods.zone(site.spec.time_zone)
+    return await _sessions(
+        gateway,
+        subscription,
+        _covered(subscription, catalogue),
+        started_from=periods.month_start(_months_back(first_month, LOOKBACK_MONTHS), tz),
+        readings_from=periods.month_start(first_month, tz),
+        until=now,
+        tz=tz,
+    )
+
+
+def _covered(subscription: Subscription, catalogue: Catalogue) -> dict[str, Charger]:
+    """The chargers the subscription covers, by charge point id."""
+    return {ch.spec.charge_point_id: ch for ch in catalogue.chargers if coverage.covers(subscription, ch)}
 
 
 def closed_months(subscription: Subscription, *, now: datetime, tz: ZoneInfo) -> list[str]:
@@ -239,6 +294,8 @@ def late_parts(
     """The parts of ``sessions`` in months before ``month`` whose invoices are final and miss them."""
     finals = {m for m in final_months if m < month}
     late: dict[str, list[Session]] = {}
+    if not finals:
+        return late  # nothing final before the month: nothing can be late (and no session need be read)
     for session in sessions:
         if session.stopped_at is None:
             continue
@@ -379,10 +436,16 @@ async def _sessions(
     first = date.fromisoformat(subscription.spec.start_date)
     last = date.fromisoformat(subscription.spec.end_date) if subscription.spec.end_date else date.max
     tags = list(subscription.spec.id_tags)
-    earlier = gateway.sessions(id_tag=tags, started_from=started_from, started_to=min(readings_from, until))
-    recent = gateway.sessions_with_readings(id_tag=tags, started_from=readings_from, started_to=until)
+    # Nothing before the subscription's first day is its; a subscription younger than the lookback needs
+    # one listing only.
+    started_from = max(started_from, periods.day_start(first, tz))
+    listings: list[AsyncIterator[Session]] = []
+    if started_from < readings_from:
+        listings.append(gateway.sessions(id_tag=tags, started_from=started_from, started_to=min(readings_from, until)))
+    recent_from = max(started_from, readings_from)
+    listings.append(gateway.sessions_with_readings(id_tag=tags, started_from=recent_from, started_to=until))
     found: list[Session] = []
-    for listing in (earlier, recent):
+    for listing in listings:
         async for session in listing:
             local_day = session.started_at.astimezone(tz).date()
             if session.charge_point_id in covered and first <= local_day <= last:

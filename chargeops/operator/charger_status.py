@@ -1,12 +1,14 @@
 """Write a Charger's status from its plan and the gateway's observed state: facts and conditions.
 
-Called by the Charger handlers after every reconcile. Returns the Events to post: one per transition of
-Ready, with the condition's reason and message (as cert-manager's readiness controller does), and one
-per drift found or repaired.
+Called by the Charger handlers after every reconcile and timer tick. Returns the Events to post: one per
+transition of Ready, with the condition's reason and message (as cert-manager's readiness controller
+does), and one per drift found or repaired. ``drop_unchanged`` then takes out of the patch whatever the
+status already says, so a tick that found nothing new writes nothing: with 10,000 Chargers, every
+needless write is one more request to the API server and one more event for every watcher.
 """
 
 from collections.abc import Mapping
-from datetime import datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import kopf
@@ -17,6 +19,11 @@ from chargeops.api.v1alpha1 import conditions as c
 from chargeops.operator import conditions, drift, kstatus
 from chargeops.operator.drift import Event
 from chargeops.operator.planning import ChargerPlan, Verdict
+
+# While the charger is connected, status.lastSeen moves only in steps this long (``Connected`` says it is
+# online): a connected charger talks every few minutes, and writing each message's time would write every
+# Charger that often. Once it disconnects, lastSeen is exact.
+LAST_SEEN_STEP = timedelta(minutes=15)
 
 
 def write(
@@ -32,7 +39,7 @@ def write(
     # Without the unset fields: the API server prunes nulls inside list items, and kopf warns of the difference.
     pending = None if plan.pending is None else plan.pending.model_dump(mode="json", by_alias=True, exclude_none=True)
     status["pendingChanges"] = pending
-    status["lastSeen"] = _time(observed.last_seen)
+    status["lastSeen"] = _last_seen(previous.get("lastSeen"), observed)
     status["vendor"] = observed.vendor
     status["model"] = observed.model
     status["firmwareVersion"] = observed.firmware_version
@@ -100,10 +107,33 @@ def _ready(plan: ChargerPlan, connected: Verdict, configured: Verdict) -> Verdic
     return Verdict(c.READY, True, c.SUCCEEDED, "Charging is free.")
 
 
+def drop_unchanged(body: Mapping[str, Any], patch: kopf.Patch) -> None:
+    """Take out of ``patch.status`` every field ``body``'s status already has with the same value (a
+    missing field and None are the same to a merge patch); drop ``status`` when nothing is left."""
+    status = patch.get("status")
+    if not isinstance(status, dict):
+        return
+    current = body.get("status") or {}
+    for key in [key for key, value in status.items() if current.get(key) == value]:
+        del status[key]
+    if not status:
+        del patch["status"]
+
+
+def _last_seen(shown: str | None, observed: ObservedState) -> str | None:
+    seen = observed.last_seen
+    if seen is None or not observed.connected or shown is None:
+        return _time(seen)
+    exact = _time(seen)
+    # Times in status are RFC 3339 in UTC to the second, whose text sorts as the times do.
+    stepped = str(_time(seen - LAST_SEEN_STEP)) >= shown or str(exact) < shown
+    return exact if stepped else shown
+
+
 def _mark(body: Mapping[str, Any], patch: kopf.Patch, verdict: Verdict, *, now: datetime) -> bool:
     mark = conditions.mark_true if verdict.ok else conditions.mark_false
     return mark(body, patch, verdict.type, verdict.reason, verdict.message, now=now)
 
 
 def _time(moment: datetime | None) -> str | None:
-    return None if moment is None else moment.strftime("%Y-%m-%dT%H:%M:%SZ")
+    return None if moment is None else moment.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")

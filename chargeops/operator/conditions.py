@@ -109,13 +109,15 @@ def _set(
         reason,
         message,
     )
-    moment = (now or datetime.now(UTC)).astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+    moment = previous.get("lastTransitionTime") if previous is not None and not changed else None
+    if moment is None:
+        moment = (now or datetime.now(UTC)).astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
     updated: Condition = {
         "type": condition_type,
         "status": status.value,
         "reason": reason,
         "message": message,
-        "lastTransitionTime": moment if changed or previous is None else previous.get("lastTransitionTime", moment),
+        "lastTransitionTime": moment,
     }
     if generation is not None:
         updated["observedGeneration"] = generation

@@ -4,7 +4,12 @@
      └── OperatorError
           ├── GatewayUnreachableError   the gateway's control API did not answer (retried with backoff)
           ├── GatewayRefusedError       the control API answered with an error (a bug or a version skew)
-          └── SecretNotFoundError       a Secret (or its key) a Charger names does not exist (retried)
+          ├── SecretNotFoundError       a Secret (or its key) a Charger names does not exist (retried)
+          └── MailError
+               ├── MailRefusedError     the SMTP server refused the message or could not be reached:
+               │                        certainly not delivered (retried with backoff)
+               └── MailUncertainError   the connection broke after the message was handed over:
+                                        perhaps delivered (never retried by itself)
 
 Each carries ``reason``, which handlers copy into the condition they set before raising
 ``kopf.TemporaryError``.
@@ -48,3 +53,27 @@ class SecretNotFoundError(OperatorError):
         self.name = name
         self.key = key
         self.secret_exists = secret_exists
+
+
+class MailError(OperatorError):
+    """An email could not be handed to the SMTP server."""
+
+    reason = conditions.INVITATION_FAILED
+
+    def __init__(self, message: str, *, server: str) -> None:
+        super().__init__(message)
+        self.server = server
+
+
+class MailRefusedError(MailError):
+    """The server refused the message, or the session failed before the message was handed over: it was
+    certainly not delivered, and sending it again is safe."""
+
+    reason = conditions.INVITATION_FAILED
+
+
+class MailUncertainError(MailError):
+    """The session broke after the whole message was sent but before the server confirmed it: the server
+    may have accepted it. Sending again could deliver it twice."""
+
+    reason = conditions.DELIVERY_UNKNOWN

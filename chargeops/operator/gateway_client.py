@@ -2,9 +2,13 @@
 
 Handlers call it through one ``GatewayClient`` made at operator start-up. Connection failures and 5xx
 answers become ``GatewayUnreachableError`` (a temporary condition the handler retries); other error
-answers become ``GatewayRefusedError`` with the gateway's own message.
+answers become ``GatewayRefusedError`` with the gateway's own message. At most ``concurrency`` requests
+are in flight at once; the others wait their turn, and the timeout counts only a request's own time, so
+a burst of handlers (10,000 Chargers applied at once) queues here instead of timing out in a pile at a
+busy gateway.
 """
 
+import asyncio
 import re
 import time
 from collections.abc import AsyncIterator, Sequence
@@ -31,12 +35,17 @@ from chargeops.operator.errors import GatewayRefusedError, GatewayUnreachableErr
 
 # The control API answers from memory and one database row; anything slower is a gateway in trouble.
 REQUEST_TIMEOUT_S = 10.0
+# The observed state of every charger in one answer: 10,000 chargers are a few megabytes to read and write.
+LIST_TIMEOUT_S = 60.0
+# Requests in flight at once: enough to keep the gateway busy, few enough that it answers each one quickly.
+CONCURRENCY = 16
 # A charger or session id in a path; metrics label the route without it, so the label set stays small.
 _ID_SEGMENT = re.compile(r"/(chargers|sessions)/[^/]+")
 # Sessions are read in pages of the gateway's largest size: one billing pass reads a month of them.
 SESSION_PAGE_SIZE = 500
 
 _READINGS = TypeAdapter(list[MeterReading])
+_OBSERVED = TypeAdapter(list[ObservedState])
 
 
 PageT = TypeVar("PageT", SessionPage, SessionWithReadingsPage)
@@ -45,11 +54,14 @@ PageT = TypeVar("PageT", SessionPage, SessionWithReadingsPage)
 class GatewayClient:
     """A session with the gateway's control API."""
 
-    def __init__(self, base_url: str, *, token: str, timeout_s: float = REQUEST_TIMEOUT_S) -> None:
+    def __init__(
+        self, base_url: str, *, token: str, timeout_s: float = REQUEST_TIMEOUT_S, concurrency: int = CONCURRENCY
+    ) -> None:
         self.base_url = base_url.rstrip("/")
         self._session = aiohttp.ClientSession(
             headers={"Authorization": f"Bearer {token}"}, timeout=aiohttp.ClientTimeout(total=timeout_s)
         )
+        self._turns = asyncio.Semaphore(concurrency)
 
     async def close(self) -> None:
         """Close the HTTP session."""
@@ -76,6 +88,10 @@ class GatewayClient:
     async def observed(self, cp_id: str) -> ObservedState:
         """What the gateway last saw of a charger."""
         return ObservedState.model_validate(await self._call("GET", f"/v1/chargers/{quote(cp_id)}/observed"))
+
+    async def all_observed(self) -> list[ObservedState]:
+        """What the gateway last saw of every charger it has seen, in one request (``GET /v1/chargers``)."""
+        return _OBSERVED.validate_json(await self._call("GET", "/v1/chargers", raw=True, timeout_s=LIST_TIMEOUT_S))
 
     async def forget(self, cp_id: str) -> None:
         """Remove a charger from the gateway (its sessions stay)."""
@@ -139,21 +155,26 @@ class GatewayClient:
         params: Sequence[tuple[str, str]] | None = None,
         missing_ok: bool = False,
         raw: bool = False,
+        timeout_s: float | None = None,
     ) -> Any:
-        """``_request``, timed for the operator's metrics by route (charger and session ids left out)."""
-        started = time.perf_counter()
-        result = "ok"
-        try:
-            return await self._request(method, path, body, params=params, missing_ok=missing_ok, raw=raw)
-        except GatewayUnreachableError:
-            result = "unreachable"
-            raise
-        except GatewayRefusedError:
-            result = "refused"
-            raise
-        finally:
-            route = method + " " + _ID_SEGMENT.sub(r"/\1/{id}", path)
-            metrics.GATEWAY_REQUEST_DURATION.labels(route, result).observe(time.perf_counter() - started)
+        """``_request`` when its turn comes, timed for the operator's metrics by route (charger and session
+        ids left out); the wait for a turn is neither timed nor counted against the timeout."""
+        async with self._turns:
+            started = time.perf_counter()
+            result = "ok"
+            try:
+                return await self._request(
+                    method, path, body, params=params, missing_ok=missing_ok, raw=raw, timeout_s=timeout_s
+                )
+            except GatewayUnreachableError:
+                result = "unreachable"
+                raise
+            except GatewayRefusedError:
+                result = "refused"
+                raise
+            finally:
+                route = method + " " + _ID_SEGMENT.sub(r"/\1/{id}", path)
+                metrics.GATEWAY_REQUEST_DURATION.labels(route, result).observe(time.perf_counter() - started)
 
     async def _request(
         self,
@@ -164,11 +185,14 @@ class GatewayClient:
         params: Sequence[tuple[str, str]] | None = None,
         missing_ok: bool = False,
         raw: bool = False,
+        timeout_s: float | None = None,
     ) -> Any:
         """The answer's JSON, or with ``raw`` its bytes (for pydantic to parse: much faster on large pages)."""
         url = self.base_url + path
+        # Without a timeout of its own, the session's applies (aiohttp reads None as "no timeout").
+        options: dict[str, Any] = {} if timeout_s is None else {"timeout": aiohttp.ClientTimeout(total=timeout_s)}
         try:
-            async with self._session.request(method, url, json=body, params=params) as response:
+            async with self._session.request(method, url, json=body, params=params, **options) as response:
                 if response.status == 404 and missing_ok:
                     return None
                 if response.status >= 500:

@@ -5,16 +5,16 @@ cluster. The index functions live in ``handlers/indexes.py``; this module only r
 """
 
 import dataclasses
-from collections.abc import Iterable, Mapping
+from collections.abc import Hashable, Iterable, Mapping
 from datetime import UTC, date, datetime
 from typing import Any, TypeVar
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from chargeops.api.v1alpha1 import Charger, Site, Subscription, Tariff
+from chargeops.operator import coverage, subscriptions
 from chargeops.operator.duplicates import Claim
 
 Model = TypeVar("Model")
-Key = tuple[str | None, str]
 
 
 @dataclasses.dataclass(frozen=True)
@@ -24,9 +24,13 @@ class Inventory:
     sites: Mapping[Any, Iterable[Site]]
     tariffs: Mapping[Any, Iterable[Tariff]]
     chargers: Mapping[Any, Iterable[Charger]]
+    """By namespace, and by ``coverage.charger_keys``."""
     subscriptions: Mapping[Any, Iterable[Subscription]]
+    """By namespace, and by ``coverage.keys_of``."""
     charge_points: Mapping[Any, Iterable[Claim]] = dataclasses.field(default_factory=dict)
     """Chargers by spec.chargePointId, across namespaces."""
+    statuses: Mapping[Any, Iterable[Mapping[str, Any]]] = dataclasses.field(default_factory=dict)
+    """Chargers' status as last seen, by uid."""
 
     def site(self, namespace: str | None, name: str) -> Site | None:
         return _first(self.sites, (namespace, name))
@@ -43,8 +47,30 @@ class Inventory:
     def subscriptions_in(self, namespace: str | None, *, excluding: str | None = None) -> list[Subscription]:
         return [s for s in self.subscriptions.get(namespace, ()) if s.metadata.get("name") != excluding]
 
+    def covered_by(self, subscription: Subscription) -> list[Charger]:
+        """The Chargers ``subscription`` covers."""
+        namespace = subscription.metadata.get("namespace")
+        found: dict[Hashable, Charger] = {}
+        for key in coverage.keys_of(subscription):
+            pool = self.chargers_in(namespace) if key[0] == coverage.EVERY else self.chargers.get(key, ())
+            for charger in pool:
+                found.setdefault(charger.metadata.get("name"), charger)
+        return [charger for charger in found.values() if subscriptions.covers(subscription, charger)]
+
+    def subscriptions_for(self, charger: Charger, *, excluding: str | None = None) -> list[Subscription]:
+        """The Subscriptions that may cover ``charger`` (``subscriptions.covers`` decides), except ``excluding``."""
+        found: dict[Hashable, Subscription] = {}
+        for key in coverage.keys_for(charger):
+            for subscription in self.subscriptions.get(key, ()):
+                found.setdefault(subscription.metadata.get("name"), subscription)
+        return [s for name, s in found.items() if name != excluding]
+
     def claims(self, charge_point_id: str) -> list[Claim]:
         return list(self.charge_points.get(charge_point_id, ()))
+
+    def status_of(self, uid: str | None) -> Mapping[str, Any] | None:
+        """The status of the Charger with ``uid`` as last seen; None when it is not indexed."""
+        return _first(self.statuses, uid)
 
 
 def local_today(site: Site | None, now: datetime) -> date:
@@ -58,5 +84,5 @@ def local_today(site: Site | None, now: datetime) -> date:
     return now.astimezone(zone).date()
 
 
-def _first(index: Mapping[Any, Iterable[Model]], key: Key) -> Model | None:
+def _first(index: Mapping[Any, Iterable[Model]], key: Hashable) -> Model | None:
     return next(iter(index.get(key, ())), None)

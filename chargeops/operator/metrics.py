@@ -3,9 +3,10 @@
 Names follow Prometheus conventions (``_total`` counters, ``_seconds`` histograms) under
 ``chargeops_operator_``. Labels are bounded: kinds, results, reasons (from ``conditions.py`` or an
 exception's class), gateway routes with the charger id left out; never object names. The handlers are
-wrapped with ``measured``; the gateway client times its own requests; the Charger count by Ready reason
-is read from kopf's charger index when scraped, so it is what the cluster says, not a tally that can
-drift.
+wrapped with ``measured``; the gateway client times its own requests (the poll of every charger's
+observed state among them, so a gateway that fails to answer is counted even while Ready is kept); the
+Charger count by Ready reason is read from kopf's charger status index when scraped, so it is what the
+cluster says, not a tally that can drift.
 """
 
 import functools
@@ -18,7 +19,6 @@ from prometheus_client import CollectorRegistry, Counter, Histogram
 from prometheus_client.core import GaugeMetricFamily, Metric
 from prometheus_client.registry import Collector
 
-from chargeops.api.v1alpha1 import Charger
 from chargeops.api.v1alpha1 import conditions as c
 from chargeops.errors import ChargeOpsError
 
@@ -104,12 +104,12 @@ def _failed(kind: str, result: str, error: BaseException) -> None:
 
 class ChargersByReady(Collector):
     """``chargeops_operator_chargers``: Chargers by their Ready condition's status and reason, counted from
-    kopf's charger index (namespace to Chargers) when scraped."""
+    kopf's charger status index (uid to the Charger's status) when scraped."""
 
     def __init__(self) -> None:
-        self.index: Mapping[Any, Iterable[Charger]] = {}
+        self.index: Mapping[Any, Iterable[Mapping[str, Any]]] = {}
 
-    def watch(self, index: Mapping[Any, Iterable[Charger]]) -> None:
+    def watch(self, index: Mapping[Any, Iterable[Mapping[str, Any]]]) -> None:
         """Count from ``index`` (the operator's start-up hands it over)."""
         self.index = index
 
@@ -124,13 +124,13 @@ class ChargersByReady(Collector):
         yield family
 
 
-def count_by_ready(index: Mapping[Any, Iterable[Charger]]) -> dict[tuple[str, str], int]:
-    """How many Chargers have each (Ready status, reason)."""
+def count_by_ready(index: Mapping[Any, Iterable[Mapping[str, Any]]]) -> dict[tuple[str, str], int]:
+    """How many Chargers have each (Ready status, reason), from their statuses."""
     counts: dict[tuple[str, str], int] = {}
-    for chargers in index.values():
-        for charger in chargers:
-            found = [x for x in (charger.status.conditions or []) if x.type == c.READY] if charger.status else []
-            key = (found[0].status.value, found[0].reason) if found else ("Unknown", "NotReported")
+    for statuses in index.values():
+        for status in statuses:
+            found = next((x for x in status.get("conditions") or () if x.get("type") == c.READY), None)
+            key = (str(found.get("status")), str(found.get("reason"))) if found else ("Unknown", "NotReported")
             counts[key] = counts.get(key, 0) + 1
     return counts
 

@@ -113,7 +113,9 @@ def plan_charger(
     if duplicate is not None:
         verdicts.insert(0, duplicate)  # it outranks every other reason: nothing is written at all
     elif blocker is not None and blocker.type != c.APPROVED:
-        verdicts.append(blocker)
+        # Before the approval verdict: Ready names the precondition a person must fix first (the plan,
+        # the tariff), not the approval that would not help yet.
+        verdicts.insert(0, blocker)
     pending = None
     if blocker is not None and pay_per_month:
         pending = _pending_changes(desired, reported_configuration or {})

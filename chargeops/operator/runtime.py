@@ -1,4 +1,6 @@
-"""What the operator's handlers share for its whole run: settings, the gateway client, the Secret reader.
+"""What the operator's handlers share for its whole run: settings, the gateway client, the Secret reader,
+the invoice store, the invitations' postman, the gateway's polled observed states and what was handed
+over to it.
 
 ``chargeops operator`` builds one ``Runtime`` and hands it to kopf as the operator-level ``memo``;
 handlers take it with ``runtime.of(memo)``.
@@ -16,14 +18,17 @@ from kubernetes.client.exceptions import ApiException
 from chargeops.operator.clock import Clock, SystemClock
 from chargeops.operator.errors import SecretNotFoundError
 from chargeops.operator.gateway_client import GatewayClient
+from chargeops.operator.handover import Handover
+from chargeops.operator.invitations import Postman
 from chargeops.operator.invoice_store import InvoiceStore
+from chargeops.operator.observations import Observations
 
 MEMO_KEY = "chargeops_runtime"
 
 
 @dataclasses.dataclass(frozen=True)
 class OperatorSettings:
-    """How the operator reaches the gateway and how often it looks."""
+    """How the operator reaches the gateway, how often it looks, and how it signs invitation links."""
 
     gateway_url: str
     gateway_token: str
@@ -35,6 +40,9 @@ class OperatorSettings:
     metrics_port: int = 0
     # What time it is for billing and subscription dates; tests and the demo move it.
     clock: Clock = dataclasses.field(default_factory=SystemClock)
+    # Signs the links of invitation emails (the portal verifies them with the same key); without one, a
+    # Subscription of a site that invites by email says SigningKeyMissing.
+    signing_key: bytes | None = dataclasses.field(default=None, repr=False)
 
 
 def api_client(kubeconfig: str | None = None, *, context: str | None = None) -> k8s.ApiClient:
@@ -47,7 +55,7 @@ def api_client(kubeconfig: str | None = None, *, context: str | None = None) -> 
 
 
 class SecretReader:
-    """Reads single keys of Secrets (charger passwords): get only, never list or watch."""
+    """Reads single keys of Secrets (charger passwords, SMTP logins): get only, never list or watch."""
 
     def __init__(self, api: k8s.CoreV1Api) -> None:
         self.api = api
@@ -98,6 +106,9 @@ class Runtime:
     gateway: GatewayClient
     secrets: SecretReader
     invoices: InvoiceStore
+    invitations: Postman
+    observations: Observations
+    handover: Handover = dataclasses.field(default_factory=Handover)
 
 
 def of(memo: Any) -> Runtime:

@@ -13,7 +13,7 @@ import os
 import signal
 import subprocess
 import sys
-from collections.abc import AsyncIterator, Callable, Sequence
+from collections.abc import AsyncIterator, Callable, Mapping, Sequence
 from pathlib import Path
 from typing import IO, Any
 
@@ -84,6 +84,7 @@ class OperatorProcess:
         namespace: str,
         log: Path,
         extra_args: Sequence[str] = (),
+        env: Mapping[str, str] | None = None,
     ) -> None:
         self.command = [
             str(Path(sys.executable).with_name("chargeops")),
@@ -102,7 +103,7 @@ class OperatorProcess:
             "0",
             *extra_args,
         ]
-        self.env = {**os.environ, "CHARGEOPS_GATEWAY_TOKEN": token}
+        self.env = {**os.environ, "CHARGEOPS_GATEWAY_TOKEN": token, **(env or {})}
         self.log = log
         self._process: subprocess.Popen[bytes] | None = None
         self.returncode: int | None = None
@@ -146,12 +147,26 @@ class OperatorProcess:
 
 @contextlib.asynccontextmanager
 async def operator_process(
-    control_plane: ControlPlane, gateway_url: str, token: str, namespace: str, folder: Path
+    control_plane: ControlPlane,
+    gateway_url: str,
+    token: str,
+    namespace: str,
+    folder: Path,
+    *,
+    extra_args: Sequence[str] = (),
+    env: Mapping[str, str] | None = None,
 ) -> AsyncIterator[OperatorProcess]:
-    """A started operator running as its ServiceAccount; stopped afterwards, its log printed."""
+    """A started operator running as its ServiceAccount; stopped afterwards, its log printed. ``extra_args``
+    and ``env`` (added to this process's environment) go to ``chargeops operator``."""
     kubeconfig = await asyncio.to_thread(operator_kubeconfig, control_plane, folder / "operator.kubeconfig")
     operator = OperatorProcess(
-        kubeconfig=kubeconfig, gateway_url=gateway_url, token=token, namespace=namespace, log=folder / "operator.log"
+        kubeconfig=kubeconfig,
+        gateway_url=gateway_url,
+        token=token,
+        namespace=namespace,
+        log=folder / "operator.log",
+        extra_args=extra_args,
+        env=env,
     )
     operator.start()
     try:

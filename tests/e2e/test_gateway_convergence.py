@@ -12,6 +12,7 @@ from typing import Any
 import pytest
 
 from chargeops.api.v1alpha1 import OcppVersion
+from chargeops.ocpp_gateway import metrics
 from chargeops.simulator.clock import SystemClock
 from chargeops.simulator.state import Faults
 from chargeops.simulator.station import Station
@@ -186,3 +187,31 @@ async def test_a_session_from_the_simulator_is_stored_with_its_energy(
         assert session["idTag"] == "TAG-A"
         assert session["energyWh"] >= 0
         assert session["flags"] == []
+
+
+def convergences() -> float:
+    return metrics.REGISTRY.get_sample_value("chargeops_gateway_convergences_total", {"result": "converged"}) or 0.0
+
+
+async def test_a_charger_that_returns_converged_is_not_converged_again_until_its_state_changes(
+    gateway: RunningGateway, control: Control
+) -> None:
+    await control.put_desired(
+        "CP-BACK", password=PASSWORD, authorization="Required", authorizedIdTags=["A"], revision=1
+    )
+    # Booting on every connection: a convergence on return would begin at the boot, before the PUTs below.
+    async with station(gateway, "CP-BACK", boot_on_reconnect=True) as charger:
+        await converged(control, "CP-BACK", 1)
+        before = convergences()
+
+        await charger.go_offline()
+        await eventually(_disconnected(control, "CP-BACK"))
+        charger.go_online()
+        await eventually(lambda: charger.stats.boots == 2)
+        await control.put_desired("CP-BACK", authorization="Required", authorizedIdTags=["A"], revision=1)
+        await control.put_desired("CP-BACK", authorization="Required", authorizedIdTags=["A", "B"], revision=2)
+        await converged(control, "CP-BACK", 2)
+
+        # One convergence: for revision 2. Neither the return nor the unchanged PUT asked for one.
+        assert convergences() - before == 1
+        assert held_tags(charger) == {"A", "B"}

@@ -3,7 +3,15 @@
 import pytest
 from websockets.exceptions import InvalidStatus
 
-from tests.e2e.harness import PASSWORD, Control, RawCharger
+from tests.e2e.harness import (
+    PASSWORD,
+    Control,
+    RawCharger,
+    connect_charger,
+    control_client,
+    gateway_settings,
+    running_gateway,
+)
 
 pytestmark = pytest.mark.e2e
 
@@ -77,3 +85,23 @@ async def test_a_second_connection_replaces_the_first(control: Control, raw_char
     reply = await second.recv()
     assert '"hb"' in str(reply)
     assert (await control.observed("CP-1"))["connected"] is True
+
+
+async def test_a_password_check_that_would_come_too_late_is_answered_503_with_retry_after(database_url: str) -> None:
+    # A wait limit of 0: every check that needs scrypt would outlast the charger's patience.
+    async with (
+        running_gateway(gateway_settings(database_url, password_wait_limit_s=0.0)) as gateway,
+        control_client(gateway) as control,
+    ):
+        await known(control, "CP-1")
+        with pytest.raises(InvalidStatus) as refused:
+            await connect_charger(gateway, "CP-1", password="wrong-password-123456")
+        response = refused.value.response
+        assert response.status_code == 503
+        assert int(response.headers["Retry-After"]) >= 1
+        assert "password checks are queued" in response.body.decode()
+
+        # The password PUT to this gateway is remembered: its charger needs no queue to get in.
+        connection = await connect_charger(gateway, "CP-1")
+        assert connection.subprotocol == "ocpp1.6"
+        await connection.close()

@@ -202,3 +202,10 @@ def test_a_file_without_pay_per_month_chargers_is_an_error() -> None:
         f"Error: {EXAMPLES / '00-site.yaml'} holds no Charger with spec.chargingMode.payPerMonth: true; "
         "approvals confirm pay-per-month only, so there is nothing to approve.\n"
     )
+
+
+def test_check_passes_on_a_file_without_pay_per_month_chargers() -> None:
+    # CI runs --check over every manifest of a change; one with nothing to approve has nothing stale.
+    result = chargeops("approve", "-f", str(EXAMPLES / "00-site.yaml"), "--check")
+    assert result.exit_code == 0, result.output
+    assert result.stdout == f"{EXAMPLES / '00-site.yaml'}: no pay-per-month Charger; nothing to check\n"

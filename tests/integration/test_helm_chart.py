@@ -1,13 +1,15 @@
 """The Helm chart ``charts/chargeops`` lints, renders what it promises, refuses bad values, and applies.
 
 Everything runs the real ``helm`` (v3, built from ``tools/helm`` like the control plane's binaries). The
-chart repeats three things the repository ships elsewhere, and these tests hold them equal: the CRDs
-(byte copies of ``crds/``), the operator's ClusterRole (``deploy/rbac/operator.yaml``) and the approval
-policy with its parameters (``deploy/admission/``). The rendered output is applied to the real API server
-with a server-side dry run, so every object passes the server's own validation without changing the
-cluster the other tests share.
+chart repeats four things the repository ships elsewhere, and these tests hold them equal: the CRDs
+(byte copies of ``crds/``), the operator's and the portal's ClusterRoles (``deploy/rbac/operator.yaml``,
+``deploy/rbac/portal.yaml``) and the approval policy with its parameters (``deploy/admission/``). The
+rendered output is applied to the real API server with a server-side dry run, so every object passes the
+server's own validation without changing the cluster the other tests share. What the chart decides with
+``lookup`` (keep the Secrets it made, refuse a short signing key) is rendered against that server too.
 """
 
+import base64
 import json
 import subprocess
 from collections.abc import Sequence
@@ -18,11 +20,12 @@ import pytest
 import yaml
 
 from chargeops.devcluster import aggregation
-from chargeops.devcluster.controlplane import ControlPlane
+from chargeops.devcluster.controlplane import ControlPlane, NamespacedKubectl
+from chargeops.invitations.tokens import MIN_KEY_BYTES
 
 REPO = Path(__file__).resolve().parents[2]
 CHART = REPO / "charts" / "chargeops"
-RBAC = REPO / "deploy" / "rbac" / "operator.yaml"
+RBAC = REPO / "deploy" / "rbac"
 ADMISSION = REPO / "deploy" / "admission"
 
 # deploy/ installs into chargeops-system; a release named chargeops there gives the same object names.
@@ -30,7 +33,8 @@ RELEASE = "chargeops"
 NAMESPACE = "chargeops-system"
 
 # A release that changes what the defaults leave out: PostgreSQL (so three replicas), ServiceMonitors,
-# more approvers, no NetworkPolicy, a served-namespaces list, TLS and an existing token Secret.
+# more approvers, no NetworkPolicy, a served-namespaces list, TLS, existing token and signing key Secrets,
+# and a portal of two replicas behind an Ingress.
 NON_DEFAULT_VALUES: dict[str, Any] = {
     "database": {"type": "postgresql", "postgresql": {"existingSecret": "chargeops-db", "key": "url"}},
     "gateway": {
@@ -47,19 +51,38 @@ NON_DEFAULT_VALUES: dict[str, Any] = {
         "serviceAccounts": ["argocd:argocd-application-controller"],
     },
     "gatewayToken": {"existingSecret": "chargeops-token", "key": "api-token"},
+    "signingKey": {"existingSecret": "chargeops-links", "key": "hmac"},
+    "portal": {
+        "replicas": 2,
+        "ingress": {
+            "enabled": True,
+            "className": "nginx",
+            "hosts": ["pay.parkside.example"],
+            "tls": [{"hosts": ["pay.parkside.example"], "secretName": "pay-parkside-tls"}],
+        },
+    },
 }
 
+# The portal off: the operator still signs links (someone may serve the portal elsewhere).
+PORTAL_OFF_VALUES: dict[str, Any] = {"portal": {"enabled": False}}
+
+# The portal's egress narrowed to DNS, the control API and an API server address.
+PORTAL_EGRESS_VALUES: dict[str, Any] = {
+    "networkPolicy": {"portalEgress": {"enabled": True, "apiServer": [{"ipBlock": {"cidr": "10.0.0.1/32"}}]}}
+}
+VALUES = {"non-default": NON_DEFAULT_VALUES, "portal-off": PORTAL_OFF_VALUES, "portal-egress": PORTAL_EGRESS_VALUES}
+
 KINDS_BY_DEFAULT = {
-    "ClusterRole": 4,  # the operator's, super-admin, editor, viewer
-    "ClusterRoleBinding": 2,  # the operator's, super-admins
+    "ClusterRole": 5,  # the operator's, the portal's, super-admin, editor, viewer
+    "ClusterRoleBinding": 3,  # the operator's, the portal's, super-admins
     "ConfigMap": 1,  # the approvers
-    "Deployment": 2,
-    "NetworkPolicy": 2,
+    "Deployment": 3,  # operator, gateway, portal
+    "NetworkPolicy": 3,
     "PersistentVolumeClaim": 1,  # SQLite
     "PodDisruptionBudget": 1,
-    "Secret": 1,  # the control API token
-    "Service": 3,  # OCPP, control API, operator metrics
-    "ServiceAccount": 2,
+    "Secret": 2,  # the control API token, the signing key
+    "Service": 4,  # OCPP, control API, operator metrics, portal
+    "ServiceAccount": 3,
     "ValidatingAdmissionPolicy": 1,
     "ValidatingAdmissionPolicyBinding": 1,
 }
@@ -95,8 +118,12 @@ def kind_counts(manifests: Sequence[Manifest]) -> dict[str, int]:
     return counts
 
 
+def shipped_file(path: Path) -> list[Manifest]:
+    return [doc for doc in yaml.safe_load_all(path.read_text()) if doc]
+
+
 def shipped(directory: Path) -> list[Manifest]:
-    return [doc for path in sorted(directory.glob("*.yaml")) for doc in yaml.safe_load_all(path.read_text()) if doc]
+    return [doc for path in sorted(directory.glob("*.yaml")) for doc in shipped_file(path)]
 
 
 @pytest.fixture(scope="module")
@@ -105,15 +132,27 @@ def defaults(helm: Path) -> list[Manifest]:
 
 
 @pytest.fixture(scope="module")
-def non_default_values(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    path = tmp_path_factory.mktemp("values") / "non-default.yaml"
-    path.write_text(yaml.safe_dump(NON_DEFAULT_VALUES))
-    return path
+def values_files(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
+    """A values file per entry of ``VALUES``, by the same name."""
+    folder = tmp_path_factory.mktemp("values")
+    for name, values in VALUES.items():
+        (folder / f"{name}.yaml").write_text(yaml.safe_dump(values))
+    return {name: folder / f"{name}.yaml" for name in VALUES}
+
+
+@pytest.fixture(scope="module")
+def non_default_values(values_files: dict[str, Path]) -> Path:
+    return values_files["non-default"]
 
 
 @pytest.fixture(scope="module")
 def non_defaults(helm: Path, non_default_values: Path) -> list[Manifest]:
     return render(helm, "--values", str(non_default_values))
+
+
+@pytest.fixture(scope="module")
+def portal_off(helm: Path, values_files: dict[str, Path]) -> list[Manifest]:
+    return render(helm, "--values", str(values_files["portal-off"]))
 
 
 def test_chart_crds_are_byte_copies_of_the_generated_crds() -> None:
@@ -180,6 +219,7 @@ def test_operator_is_one_recreated_replica_calling_the_gateway_control_service(d
         "operator",
         "--gateway-url=http://chargeops-gateway-control.chargeops-system.svc:9001",
         "--gateway-token-file=/var/run/chargeops/token",
+        "--signing-key-file=/var/run/chargeops-signing/key",
         "--metrics-port=8080",
         "--observe-interval=30",
         "--log-level=INFO",
@@ -216,13 +256,13 @@ def test_gateway_has_no_api_token_probes_its_control_api_and_keeps_sqlite_on_a_v
     assert pod["securityContext"]["runAsNonRoot"] is True
 
 
-def test_the_token_secret_is_mounted_in_both_pods_and_nothing_else_comes_from_the_environment(
+def test_the_token_secret_is_mounted_in_every_pod_and_nothing_else_comes_from_the_environment(
     defaults: list[Manifest],
 ) -> None:
     secret = one(defaults, "Secret", "chargeops-gateway-token")
 
     assert list(secret["data"]) == ["token"]
-    for name in ("chargeops-operator", "chargeops-gateway"):
+    for name in ("chargeops-operator", "chargeops-gateway", "chargeops-portal"):
         pod = one(defaults, "Deployment", name)["spec"]["template"]["spec"]
         assert pod["volumes"][0]["secret"]["secretName"] == "chargeops-gateway-token"
         assert pod["volumes"][0]["secret"]["items"] == [{"key": "token", "path": "token"}]
@@ -231,21 +271,143 @@ def test_the_token_secret_is_mounted_in_both_pods_and_nothing_else_comes_from_th
         assert "env" not in pod["containers"][0]
 
 
-def test_network_policies_let_chargers_in_and_only_the_operator_reach_the_control_api(
+def test_the_signing_key_is_made_once_and_mounted_in_the_operator_and_the_portal_only(
+    defaults: list[Manifest],
+) -> None:
+    secret = one(defaults, "Secret", "chargeops-signing-key")
+    (key,) = secret["data"].values()
+    signing_volume = {
+        "name": "signing-key",
+        "secret": {
+            "secretName": "chargeops-signing-key",
+            "defaultMode": 0o440,
+            "items": [{"key": "key", "path": "key"}],
+        },
+    }
+
+    assert list(secret["data"]) == ["key"]
+    assert len(base64.b64decode(key)) >= MIN_KEY_BYTES
+    for name in ("chargeops-operator", "chargeops-portal"):
+        deployment = one(defaults, "Deployment", name)
+        assert signing_volume in deployment["spec"]["template"]["spec"]["volumes"]
+        assert {"name": "signing-key", "mountPath": "/var/run/chargeops-signing", "readOnly": True} in container(
+            deployment
+        )["volumeMounts"]
+        assert "--signing-key-file=/var/run/chargeops-signing/key" in container(deployment)["args"]
+    gateway = one(defaults, "Deployment", "chargeops-gateway")["spec"]["template"]["spec"]
+    assert "signing-key" not in {volume["name"] for volume in gateway["volumes"]}
+
+
+def test_network_policies_let_chargers_in_and_only_the_operator_and_portal_reach_the_control_api(
     defaults: list[Manifest],
 ) -> None:
     gateway = one(defaults, "NetworkPolicy", "chargeops-gateway")["spec"]
     operator = one(defaults, "NetworkPolicy", "chargeops-operator")["spec"]
+    portal = one(defaults, "NetworkPolicy", "chargeops-portal")["spec"]
 
     ocpp, control = gateway["ingress"]
     assert ocpp == {"ports": [{"port": "ocpp", "protocol": "TCP"}]}  # from anywhere
     assert control["ports"] == [{"port": "control", "protocol": "TCP"}]
-    assert control["from"] == [{"podSelector": {"matchLabels": operator["podSelector"]["matchLabels"]}}]
+    assert control["from"] == [
+        {"podSelector": {"matchLabels": operator["podSelector"]["matchLabels"]}},
+        {"podSelector": {"matchLabels": portal["podSelector"]["matchLabels"]}},
+    ]
     assert operator["ingress"] == []
+    assert portal["podSelector"]["matchLabels"]["app.kubernetes.io/component"] == "portal"
+    assert portal["policyTypes"] == ["Ingress"]  # egress open unless networkPolicy.portalEgress
+    assert portal["ingress"] == [{"ports": [{"port": "http", "protocol": "TCP"}]}]  # the pages, from anywhere
+
+
+def test_portal_egress_reaches_only_dns_the_control_api_and_the_api_server(
+    helm: Path, values_files: dict[str, Path]
+) -> None:
+    manifests = render(helm, "--values", str(values_files["portal-egress"]))
+    portal = one(manifests, "NetworkPolicy", "chargeops-portal")["spec"]
+    gateway = one(manifests, "NetworkPolicy", "chargeops-gateway")["spec"]
+
+    assert portal["policyTypes"] == ["Ingress", "Egress"]
+    dns, control, api_server = portal["egress"]
+    assert dns == {"ports": [{"port": 53, "protocol": "UDP"}, {"port": 53, "protocol": "TCP"}]}
+    assert control == {
+        "ports": [{"port": 9001, "protocol": "TCP"}],
+        "to": [{"podSelector": gateway["podSelector"]}],
+    }
+    assert api_server == {
+        "ports": [{"port": 443, "protocol": "TCP"}, {"port": 6443, "protocol": "TCP"}],
+        "to": [{"ipBlock": {"cidr": "10.0.0.1/32"}}],
+    }
+
+
+def test_portal_is_a_non_root_read_only_pod_probed_on_healthz_and_served_over_http(defaults: list[Manifest]) -> None:
+    deployment = one(defaults, "Deployment", "chargeops-portal")
+    pod = deployment["spec"]["template"]["spec"]
+    portal = container(deployment)
+    service = one(defaults, "Service", "chargeops-portal")["spec"]
+
+    assert portal["args"] == [
+        "portal",
+        "--listen=0.0.0.0:8000",
+        "--signing-key-file=/var/run/chargeops-signing/key",
+        "--gateway-url=http://chargeops-gateway-control.chargeops-system.svc:9001",
+        "--gateway-token-file=/var/run/chargeops/token",
+        "--log-level=INFO",
+    ]
+    assert portal["ports"] == [{"name": "http", "containerPort": 8000, "protocol": "TCP"}]
+    assert portal["livenessProbe"]["httpGet"] == {"path": "/healthz", "port": "http"}
+    assert portal["readinessProbe"]["httpGet"] == {"path": "/healthz", "port": "http"}
+    assert portal["resources"]["requests"]
+    assert portal["resources"]["limits"]["memory"]
+    assert portal["securityContext"]["readOnlyRootFilesystem"] is True
+    assert portal["securityContext"]["allowPrivilegeEscalation"] is False
+    assert pod["securityContext"]["runAsNonRoot"] is True
+    assert pod["serviceAccountName"] == "chargeops-portal"
+    assert deployment["spec"]["strategy"]["rollingUpdate"] == {"maxUnavailable": 0, "maxSurge": 1}
+    assert (service["type"], service["ports"]) == (
+        "ClusterIP",
+        [{"name": "http", "port": 80, "targetPort": "http", "protocol": "TCP"}],
+    )
+    assert service["selector"] == deployment["spec"]["selector"]["matchLabels"]
+    assert "Ingress" not in kind_counts(defaults)
+
+
+def test_portal_cluster_role_has_the_rules_of_deploy_rbac(defaults: list[Manifest]) -> None:
+    (shipped_role,) = [m for m in shipped_file(RBAC / "portal.yaml") if m["kind"] == "ClusterRole"]
+
+    assert one(defaults, "ClusterRole", "chargeops-portal")["rules"] == shipped_role["rules"]
+    binding = one(defaults, "ClusterRoleBinding", "chargeops-portal")
+    assert binding["roleRef"]["name"] == "chargeops-portal"
+    assert binding["subjects"] == [
+        {"kind": "ServiceAccount", "name": "chargeops-portal", "namespace": "chargeops-system"}
+    ]
+
+
+def test_portal_off_renders_no_portal_yet_the_operator_still_signs(
+    defaults: list[Manifest], portal_off: list[Manifest]
+) -> None:
+    def names(manifests: Sequence[Manifest]) -> set[tuple[str, str]]:
+        return {(m["kind"], m["metadata"]["name"]) for m in manifests}
+
+    assert names(defaults) - names(portal_off) == {
+        ("Deployment", "chargeops-portal"),
+        ("Service", "chargeops-portal"),
+        ("ServiceAccount", "chargeops-portal"),
+        ("ClusterRole", "chargeops-portal"),
+        ("ClusterRoleBinding", "chargeops-portal"),
+        ("NetworkPolicy", "chargeops-portal"),
+    }
+    assert names(portal_off) <= names(defaults)
+    _, control = one(portal_off, "NetworkPolicy", "chargeops-gateway")["spec"]["ingress"]
+    assert [peer["podSelector"]["matchLabels"]["app.kubernetes.io/component"] for peer in control["from"]] == [
+        "operator"
+    ]
+    assert (
+        "--signing-key-file=/var/run/chargeops-signing/key"
+        in container(one(portal_off, "Deployment", "chargeops-operator"))["args"]
+    )
 
 
 def test_operator_cluster_role_has_the_rules_of_deploy_rbac(defaults: list[Manifest]) -> None:
-    (shipped_role,) = [m for m in shipped(RBAC.parent) if m["kind"] == "ClusterRole"]
+    (shipped_role,) = [m for m in shipped_file(RBAC / "operator.yaml") if m["kind"] == "ClusterRole"]
 
     assert one(defaults, "ClusterRole", "chargeops-operator")["rules"] == shipped_role["rules"]
     binding = one(defaults, "ClusterRoleBinding", "chargeops-operator")
@@ -286,7 +448,8 @@ def test_built_in_roles_gain_chargeops_access_by_the_servers_own_aggregation_rul
     listed = json.loads(control_plane.kubectl("get", "clusterroles", "admin", "edit", "view", "-o", "json").stdout)
     # The built-in roles as the server defines them (their aggregationRule), before anything was aggregated.
     built_in = [{**role, "rules": []} for role in listed["items"]]
-    ours = [m for m in defaults if m["kind"] == "ClusterRole" and m["metadata"]["name"] != "chargeops-operator"]
+    components = {"chargeops-operator", "chargeops-portal"}
+    ours = [m for m in defaults if m["kind"] == "ClusterRole" and m["metadata"]["name"] not in components]
 
     rules = aggregation.aggregate([*built_in, *ours])
 
@@ -317,9 +480,32 @@ def test_non_default_values_render_postgresql_monitors_and_more_approvers(non_de
     assert counts["ServiceMonitor"] == 2
     assert "NetworkPolicy" not in counts
     assert "PersistentVolumeClaim" not in counts
-    assert "Secret" not in counts  # the token comes from gatewayToken.existingSecret
+    assert "Secret" not in counts  # gatewayToken.existingSecret and signingKey.existingSecret
     token = gateway_deployment["spec"]["template"]["spec"]["volumes"][0]["secret"]
     assert (token["secretName"], token["items"]) == ("chargeops-token", [{"key": "api-token", "path": "token"}])
+    portal_deployment = one(non_defaults, "Deployment", "chargeops-portal")
+    (signing,) = [
+        v["secret"] for v in portal_deployment["spec"]["template"]["spec"]["volumes"] if v["name"] == "signing-key"
+    ]
+    assert (signing["secretName"], signing["items"]) == ("chargeops-links", [{"key": "hmac", "path": "key"}])
+    assert portal_deployment["spec"]["replicas"] == 2
+    ingress = one(non_defaults, "Ingress", "chargeops-portal")["spec"]
+    assert ingress["ingressClassName"] == "nginx"
+    assert ingress["tls"] == [{"hosts": ["pay.parkside.example"], "secretName": "pay-parkside-tls"}]
+    assert ingress["rules"] == [
+        {
+            "host": "pay.parkside.example",
+            "http": {
+                "paths": [
+                    {
+                        "path": "/",
+                        "pathType": "Prefix",
+                        "backend": {"service": {"name": "chargeops-portal", "port": {"name": "http"}}},
+                    }
+                ]
+            },
+        }
+    ]
     assert one(non_defaults, "ConfigMap", "chargeops-approvers")["data"] == {
         "groups": "chargeops:super-admins,acme:billing-owners",
         "serviceAccounts": "argocd:argocd-application-controller",
@@ -343,6 +529,10 @@ def test_non_default_values_render_postgresql_monitors_and_more_approvers(non_de
         ("gateway.replica=2", "at '/gateway': additional properties 'replica' not allowed"),
         ("gateway.ocppPort=70000", "at '/gateway/ocppPort': maximum: got 70,000, want 65,535"),
         ("approval.serviceAccounts[0]=argocd", "at '/approval/serviceAccounts/0': 'argocd' does not match pattern"),
+        ("portal.enabled=maybe", "at '/portal/enabled': got string, want boolean"),
+        ("portal.port=0", "at '/portal/port': minimum: got 0, want 1"),
+        ("signingKey.existingSecret=Links_Key", "at '/signingKey/existingSecret': 'Links_Key' does not match pattern"),
+        ("portal.ingress.path=portal", "at '/portal/ingress/path': 'portal' does not match pattern"),
     ],
 )
 def test_the_schema_refuses_a_wrong_value_naming_it(helm: Path, setting: str, message: str) -> None:
@@ -358,9 +548,13 @@ def test_the_schema_refuses_a_wrong_value_naming_it(helm: Path, setting: str, me
     [
         (["gateway.replicas=2"], "gateway.replicas is 2, but database.type=sqlite serves one replica"),
         (["database.type=postgresql"], "database.type=postgresql needs database.postgresql.existingSecret"),
+        (
+            ["networkPolicy.portalEgress.enabled=true"],
+            "networkPolicy.portalEgress.enabled needs networkPolicy.portalEgress.apiServer",
+        ),
     ],
 )
-def test_a_store_that_cannot_work_is_refused_with_the_reason(helm: Path, settings: list[str], message: str) -> None:
+def test_settings_that_cannot_work_are_refused_with_the_reason(helm: Path, settings: list[str], message: str) -> None:
     args = [arg for setting in settings for arg in ("--set", setting)]
 
     result = run_helm(helm, "template", RELEASE, str(CHART), *args)
@@ -369,11 +563,11 @@ def test_a_store_that_cannot_work_is_refused_with_the_reason(helm: Path, setting
     assert message in result.stderr
 
 
-@pytest.mark.parametrize("values", ["default", "non-default"])
+@pytest.mark.parametrize("values", ["default", *VALUES])
 def test_rendered_chart_applies_to_the_real_api_server(
-    helm: Path, control_plane: ControlPlane, namespace: str, non_default_values: Path, values: str
+    helm: Path, control_plane: ControlPlane, namespace: str, values_files: dict[str, Path], values: str
 ) -> None:
-    args = ["--include-crds", *(["--values", str(non_default_values)] if values == "non-default" else [])]
+    args = ["--include-crds", *(["--values", str(values_files[values])] if values != "default" else [])]
     manifests = render(helm, *args, namespace=namespace)
     # The API server here has no prometheus-operator CRDs; the ServiceMonitors' shape is checked above.
     applied = [m for m in manifests if m["kind"] != "ServiceMonitor"]
@@ -389,3 +583,70 @@ def test_rendered_chart_applies_to_the_real_api_server(
     lines = result.stdout.splitlines()
     assert len(lines) == len(applied)
     assert all(line.endswith("(server dry run)") for line in lines)
+
+
+def render_against(helm: Path, kubectl: NamespacedKubectl, *args: str) -> "subprocess.CompletedProcess[str]":
+    """``helm template --dry-run=server`` into kubectl's namespace: ``lookup`` answers from the real API server."""
+    return run_helm(
+        helm, "template", RELEASE, str(CHART), "--namespace", kubectl.namespace, "--dry-run=server",
+        "--kubeconfig", str(kubectl.plane.kubeconfig), *args,
+    )  # fmt: skip
+
+
+def test_chart_made_secrets_are_kept_when_the_release_is_rendered_again(helm: Path, kubectl: NamespacedKubectl) -> None:
+    # What an earlier install left; an upgrade must not make new ones (a new key voids every mailed link).
+    kubectl("create", "secret", "generic", "chargeops-gateway-token", "--from-literal=token=earlier-token-0123456789")
+    kubectl("create", "secret", "generic", "chargeops-signing-key", "--from-literal=key=" + "k" * 40)
+
+    result = render_against(helm, kubectl)
+
+    assert result.returncode == 0, result.stderr
+    manifests = [doc for doc in yaml.safe_load_all(result.stdout) if doc]
+    assert one(manifests, "Secret", "chargeops-gateway-token")["data"] == {"token": b64("earlier-token-0123456789")}
+    assert one(manifests, "Secret", "chargeops-signing-key")["data"] == {"key": b64("k" * 40)}
+
+
+@pytest.mark.parametrize(
+    ("key", "message"),
+    [
+        ("short-key", "the key in Secret links is 9 bytes; links need at least 32"),
+        # The programs strip trailing line breaks, so the chart counts without them.
+        ("k" * 31 + "\n", "the key in Secret links is 31 bytes; links need at least 32"),
+        (None, 'Secret links has no key "key" (signingKey.key)'),
+    ],
+    ids=["short", "short-with-newline", "missing"],
+)
+def test_an_existing_signing_key_too_short_for_links_is_refused_where_lookup_sees_it(
+    helm: Path, kubectl: NamespacedKubectl, key: str | None, message: str
+) -> None:
+    data = {"key": b64(key)} if key is not None else {"other": b64("x" * 40)}
+    secret = {"apiVersion": "v1", "kind": "Secret", "metadata": {"name": "links"}, "data": data}
+    kubectl("apply", "-f", "-", input=json.dumps(secret))
+
+    refused = render_against(helm, kubectl, "--set", "signingKey.existingSecret=links")
+    # helm template alone cannot read the Secret: there the operator and the portal refuse it at start-up.
+    offline = run_helm(helm, "template", RELEASE, str(CHART), "--set", "signingKey.existingSecret=links")
+
+    assert refused.returncode != 0
+    assert message in refused.stderr
+    assert offline.returncode == 0, offline.stderr
+
+
+def test_an_existing_signing_key_of_32_bytes_and_a_line_break_is_taken(helm: Path, kubectl: NamespacedKubectl) -> None:
+    secret = {
+        "apiVersion": "v1",
+        "kind": "Secret",
+        "metadata": {"name": "links"},
+        "data": {"key": b64("k" * 32 + "\n")},
+    }
+    kubectl("apply", "-f", "-", input=json.dumps(secret))
+
+    result = render_against(helm, kubectl, "--set", "signingKey.existingSecret=links")
+
+    assert result.returncode == 0, result.stderr
+    manifests = [doc for doc in yaml.safe_load_all(result.stdout) if doc]
+    assert [m for m in manifests if m["kind"] == "Secret" and m["metadata"]["name"].endswith("signing-key")] == []
+
+
+def b64(text: str) -> str:
+    return base64.b64encode(text.encode()).decode()

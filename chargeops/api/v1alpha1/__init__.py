@@ -46,10 +46,12 @@ from chargeops.api.v1alpha1.meta import (
 )
 from chargeops.api.v1alpha1.site import (
     BillingSettings,
+    InvitationSettings,
     Plan,
     Site,
     SiteSpec,
     SiteStatus,
+    SmtpSettings,
     StripeSettings,
     parse_duration,
 )
@@ -98,6 +100,7 @@ __all__ = [
     "ConfigurationEntry",
     "DayOfWeek",
     "Invitation",
+    "InvitationSettings",
     "Invoice",
     "InvoiceLine",
     "InvoicePhase",
@@ -121,6 +124,7 @@ __all__ = [
     "Site",
     "SiteSpec",
     "SiteStatus",
+    "SmtpSettings",
     "StripeRefs",
     "StripeSettings",
     "Subscriber",

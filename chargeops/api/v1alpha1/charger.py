@@ -249,7 +249,8 @@ class ChargerStatus(ApiModel):
     """What approving and applying the current spec will change on the live charger."""
 
     last_seen: datetime | None = None
-    """When the gateway last heard from the charger."""
+    """When the gateway last heard from the charger. While the charger is connected it moves in steps of
+    15 minutes (`Connected` says the charger is online); once it disconnects, it is exact."""
 
     vendor: str | None = Field(default=None, max_length=64)
     """Vendor the charger reported in BootNotification."""

@@ -57,6 +57,12 @@ SUSPENDED = "Suspended"  # spec.suspend is true
 ENDED = "Ended"  # today is after spec.endDate
 NOT_STARTED = "NotStarted"  # today is before spec.startDate
 NO_CHARGERS = "NoChargers"  # the refs or the selector match no Charger
+INVITATION_FAILED = "InvitationFailed"  # the SMTP server refused the invitation or was unreachable; retried
+DELIVERY_UNKNOWN = "DeliveryUnknown"  # the operator stopped mid-send: not resent until the resend annotation
+SIGNING_KEY_MISSING = "SigningKeyMissing"  # the operator runs without a key to sign invitation links
+
+# Reasons of Subscription Events only (no condition carries them).
+INVITATION_SENT = "InvitationSent"  # the SMTP server accepted the invitation
 
 # Reasons of Invoices.
 DRAFT = "Draft"  # the grace period runs; sessions may still arrive
@@ -68,7 +74,7 @@ STRIPE_FAILED = "StripeFailed"  # Stripe refused or was unreachable; retried wit
 # (approval) or Degraded (a mistake in the spec). The operator sets Stalled=True with the same reason and
 # message beside them (kstatus: it cannot progress without a change by a person); it still looks again on
 # its timers, so an object that appears later (a Secret, a Tariff) recovers the charger by itself.
-WAITING_FOR_PERSON = frozenset({AWAITING_APPROVAL, APPROVAL_STALE, AWAITING_ACCEPTANCE})
+WAITING_FOR_PERSON = frozenset({AWAITING_APPROVAL, APPROVAL_STALE, AWAITING_ACCEPTANCE, DELIVERY_UNKNOWN})
 SPEC_ERRORS = frozenset(
     {
         SITE_NOT_FOUND,
@@ -79,5 +85,6 @@ SPEC_ERRORS = frozenset(
         ID_TAG_CONFLICT,
         DUPLICATE_CHARGE_POINT_ID,
         SECRET_NOT_FOUND,
+        SIGNING_KEY_MISSING,
     }
 )

@@ -46,15 +46,21 @@ def validations(*rules: dict[str, str]) -> dict[str, Any]:
     return {"x-kubernetes-validations": list(rules)}
 
 
-def _decimal_text(pattern: str, message: str) -> Callable[[object], str]:
+def _decimal_text(pattern: str, message: str) -> Callable[[object], str | Decimal]:
     """A validator that admits exactly the decimal strings the CRD's CEL rule admits."""
     compiled = re.compile(pattern)
 
-    def validate(value: object) -> str:
+    def validate(value: object) -> str | Decimal:
+        if isinstance(value, Decimal):
+            # A Decimal goes on as it is: parsing its text back would give the same Decimal, only slower
+            # (billing builds every invoice amount this way).
+            if compiled.fullmatch(str(value)) is None:
+                raise ValueError(message)
+            return value
         # A float has already lost the cents it was meant to hold; only str, int and Decimal are exact.
         if isinstance(value, float):
             raise ValueError(f'{message}; write it as a string, e.g. "0.35", never as a float')
-        text = str(value) if isinstance(value, int | Decimal) else value
+        text = str(value) if isinstance(value, int) else value
         if not isinstance(text, str) or compiled.fullmatch(text) is None:
             raise ValueError(message)
         return text

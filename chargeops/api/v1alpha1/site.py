@@ -8,12 +8,13 @@ from datetime import timedelta
 from enum import StrEnum
 from typing import Literal
 
-from pydantic import Field
+from pydantic import ConfigDict, Field
 
 from chargeops.api.v1alpha1.meta import (
     AGE_COLUMN,
     ApiModel,
     Conditions,
+    LocalObjectReference,
     PrinterColumn,
     Resource,
     ResourceNames,
@@ -78,6 +79,62 @@ class BillingSettings(ApiModel):
     """Mirror finalized invoices to Stripe. If unset, invoices live only as Invoice objects."""
 
 
+class SmtpSettings(ApiModel):
+    """The mail server invitations are sent through."""
+
+    host: str = Field(min_length=1, max_length=253, pattern=r"^[A-Za-z0-9.-]+$")
+    """Host name or address of the SMTP server, e.g. `smtp.example.com`."""
+
+    port: int = Field(default=587, ge=1, le=65_535)
+    """TCP port, e.g. `587` (submission with STARTTLS). If unset, defaults to 587."""
+
+    starttls: bool = True
+    """Upgrade the connection with STARTTLS before sending. If unset, defaults to true; set false only
+    for a server on a trusted network."""
+
+    credentials_secret_ref: LocalObjectReference | None = None
+    """Secret with keys `username` and `password` to log in with, e.g. `{name: smtp}`. If unset, no login."""
+
+    from_address: str = Field(max_length=254, pattern=r"^[^@\s]+@[^@\s]+$")
+    """Sender address, e.g. `chargers@parkside.example`."""
+
+    from_name: str | None = Field(default=None, max_length=128)
+    """Sender name shown to subscribers, e.g. `Parkside Garage`. If unset, the site's display name."""
+
+
+class InvitationSettings(ApiModel):
+    """How subscribers are invited and accept their contract."""
+
+    acceptance_required: bool = True
+    """Whether a subscriber must accept the invitation before their id tags reach the chargers. If unset,
+    defaults to true; false makes new Subscriptions active at once and sends no email."""
+
+    smtp: SmtpSettings | None = None
+    """Mail server for invitations. Required when acceptance is required."""
+
+    portal_url: str | None = Field(default=None, max_length=512, pattern=r"^https?://[^\s]+$")
+    """Public base URL of `chargeops portal`, where the links in invitations lead, e.g.
+    `https://charge.parkside.example`."""
+
+    link_validity: str = Field(
+        default="168h",
+        max_length=16,
+        json_schema_extra=validations(
+            matches(DURATION_PATTERN, "linkValidity must be a duration in hours and minutes, e.g. 168h")
+        ),
+    )
+    """How long an invitation link stays valid, e.g. `168h` (a week). If unset, defaults to `168h`."""
+
+    model_config = ConfigDict(
+        json_schema_extra=validations(
+            rule(
+                "!self.acceptanceRequired || (has(self.smtp) && has(self.portalUrl))",
+                "invitations.smtp and invitations.portalUrl are required when acceptanceRequired is true",
+            )
+        )
+    )
+
+
 class SiteSpec(ApiModel):
     """Desired state of a Site: its plan, currency, time zone and billing settings."""
 
@@ -106,6 +163,10 @@ class SiteSpec(ApiModel):
         ),
     )
     """ISO 4217 currency of all prices and invoices of the site, e.g. `EUR`. Immutable."""
+
+    invitations: InvitationSettings | None = None
+    """Invitation emails and the acceptance page. If unset, subscribers accept out of band: a person sets
+    the `chargeops.io/accepted` annotation on the Subscription."""
 
     billing: BillingSettings = Field(default_factory=BillingSettings)
     """Invoicing settings. If unset, invoices are finalized 72 hours after the month ends, not in Stripe."""

@@ -141,6 +141,15 @@ class SubscriptionSpec(ApiModel):
     )
 
 
+# The subscriber's answer, recorded by `chargeops portal` (or by a person, when the site has no
+# invitations) as an annotation holding the RFC 3339 time of the answer: metadata survives a lost status,
+# and GitOps tools leave annotations they do not manage alone.
+ACCEPTED_ANNOTATION = "chargeops.io/accepted"
+DECLINED_ANNOTATION = "chargeops.io/declined"
+# Set (to any new value, e.g. the time) to have the invitation sent again; the old link stops working.
+RESEND_ANNOTATION = "chargeops.io/resend-invitation"
+
+
 class Invitation(ApiModel):
     """The invitation email and the subscriber's answer."""
 
@@ -149,6 +158,15 @@ class Invitation(ApiModel):
 
     sent_to: str | None = Field(default=None, max_length=254)
     """Address it was sent to."""
+
+    nonce: str | None = Field(default=None, max_length=64)
+    """Identifies the invitation last sent; only its link is valid. A resend makes a new one."""
+
+    expires_at: datetime | None = None
+    """When the link of the last invitation stops working."""
+
+    resend_request: str | None = Field(default=None, max_length=253)
+    """The value of the resend annotation this invitation answered, so one request sends one email."""
 
     answered_at: datetime | None = None
     """When the subscriber accepted or declined."""

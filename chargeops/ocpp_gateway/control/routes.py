@@ -18,7 +18,6 @@ from chargeops.api.gateway import (
     ObservedState,
     Session,
     SessionPage,
-    SessionWithReadingsPage,
     StoredDesiredState,
 )
 from chargeops.api.v1alpha1.charger import CHARGE_POINT_ID_PATTERN
@@ -41,7 +40,7 @@ class Backend(Protocol):
     async def observed(self, cp_id: str) -> ObservedState: ...
     async def all_observed(self) -> list[ObservedState]: ...
     async def sessions(self, **query: Any) -> SessionPage: ...
-    async def sessions_with_readings(self, **query: Any) -> SessionWithReadingsPage: ...
+    async def sessions_with_readings(self, **query: Any) -> str: ...
     async def session(self, session_id: str) -> Session | None: ...
     async def readings(self, session_id: str) -> list[MeterReading]: ...
     async def command(self, cp_id: str, name: str, command: commands.Command) -> dict[str, Any]: ...
@@ -191,12 +190,12 @@ class _Routes:
             "cursor": query.get("cursor"),
             "limit": limit,
         }
-        page: BaseModel
         try:
             if with_readings:
-                page = await self.backend.sessions_with_readings(**filters)
-            else:
-                page = await self.backend.sessions(**filters)
+                # Serialized by the store (SessionWithReadingsPage): see Store.list_sessions_with_readings.
+                text = await self.backend.sessions_with_readings(**filters)
+                return web.Response(text=text, content_type="application/json")
+            page = await self.backend.sessions(**filters)
         except (ValueError, InvalidCursorError, InvalidPageLimitError) as error:
             return problem(400, "InvalidQuery", str(error))
         return _model_response(page)

@@ -34,6 +34,22 @@ class Outcome:
     drift: list[str]
 
 
+def is_settled(desired: StoredDesiredState | None, observed: ObservedState) -> bool:
+    """Whether the charger was last converged to exactly ``desired`` (its revision and its local list
+    version) with no error since: converging it again would only read back what it holds.
+
+    Used when a charger reconnects. Drift it picked up while away (a technician, a factory reset) is
+    then found by the drift check, which runs within the drift interval of the reconnect.
+    """
+    if desired is None or not desired.desired.managed:
+        return False
+    return (
+        observed.applied_revision == desired.desired.revision
+        and observed.local_list_revision == desired.local_list_version
+        and observed.last_error is None
+    )
+
+
 async def converge(dialect: Dialect, desired: StoredDesiredState, observed: ObservedState, *, now: datetime) -> Outcome:
     """Converge and return the ObservedState changes; raises GatewayError if the charger fails us."""
     wanted = keys.desired_configuration(desired.desired)

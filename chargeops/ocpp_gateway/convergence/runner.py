@@ -4,11 +4,13 @@ A ``ConvergenceRunner`` lives as long as the charger's connection. ``request()``
 any number of times (on connect, on boot, on a desired-state change, from the drift timer): at most one
 convergence runs, and one more follows if anything asked during it. A failure is recorded in the
 observed state and retried with backoff while the charger stays connected; a charger that disconnects
-is converged again when it returns (DESIGN.md invariant 6).
+is converged again when it returns (DESIGN.md invariant 6) — unless it returns already converged to its
+desired state: then it is only checked for drift, within the drift interval (``start``).
 """
 
 import asyncio
 import contextlib
+import secrets
 from typing import Any
 
 from websockets.exceptions import ConnectionClosed
@@ -38,14 +40,24 @@ class ConvergenceRunner:
         self.boot_wait_s = boot_wait_s
         self.drift_interval_s = drift_interval_s
         self._wanted = asyncio.Event()
+        self._first_wait_s: float | None = None
         self._task: asyncio.Task[None] | None = None
         self.converged = asyncio.Event()
         self.failures = 0
-        metrics.CONVERGENCES.labels("converged").inc()
 
-    def start(self) -> None:
-        """Begin: converge once after boot (or the boot wait), then whenever asked or on the drift timer."""
-        self._wanted.set()
+    def start(self, *, settled: bool = False) -> None:
+        """Begin: converge once after boot (or the boot wait), then whenever asked or on the drift timer.
+
+        A charger ``settled`` on connect (``converge.is_settled``: it was converged to this very
+        desired state, and nothing failed since) is not converged at once, as there is nothing to send:
+        its first drift check comes at a random time within the drift interval, so that the chargers of
+        a reconnect storm (a gateway restart) spread their checks instead of all asking at once.
+        """
+        if settled:
+            self._first_wait_s = self.drift_interval_s * secrets.randbelow(1000) / 1000
+            self.converged.set()
+        else:
+            self._wanted.set()
         self._task = asyncio.create_task(self._loop(), name=f"converge:{self.ctx.charge_point_id}")
 
     def request(self) -> None:
@@ -72,6 +84,9 @@ class ConvergenceRunner:
             await self._once()
 
     def _next_wait(self) -> float:
+        if self._first_wait_s is not None:
+            wait, self._first_wait_s = self._first_wait_s, None
+            return wait
         if self.failures:
             return RETRY_BACKOFF_S[min(self.failures, len(RETRY_BACKOFF_S)) - 1]
         return self.drift_interval_s

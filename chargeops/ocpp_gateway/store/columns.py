@@ -7,8 +7,12 @@ way in and the re-attached ``UTC`` on the way out. PostgreSQL gets ``timestamptz
 """
 
 from datetime import UTC, datetime
+from typing import Any
 
-from sqlalchemy import BigInteger, DateTime, Dialect, Integer
+from sqlalchemy import BigInteger, DateTime, Dialect, Integer, String
+from sqlalchemy.ext.compiler import compiles
+from sqlalchemy.sql.compiler import SQLCompiler
+from sqlalchemy.sql.functions import FunctionElement
 from sqlalchemy.types import TypeDecorator, TypeEngine
 
 
@@ -37,3 +41,24 @@ class UtcDateTime(TypeDecorator[datetime]):
 def big_key() -> TypeEngine[int]:
     """A 64-bit integer key; on SQLite the ``INTEGER`` that makes a column the rowid and autoincrement."""
     return BigInteger().with_variant(Integer(), "sqlite")
+
+
+class utc_text(FunctionElement[str]):  # noqa: N801 - named like the SQL functions it stands for
+    """A ``UtcDateTime`` column as the database's own text, ``2026-10-01T00:15:00.000000`` (UTC, always six
+    decimals, no offset), for answers that go out as JSON without becoming datetimes first."""
+
+    type = String()
+    name = "utc_text"
+    inherit_cache = True
+
+
+@compiles(utc_text, "sqlite")
+def _utc_text_sqlite(element: utc_text, compiler: SQLCompiler, **kw: Any) -> str:
+    # The stored text is already UTC with six decimals (``UtcDateTime``); only the separator differs.
+    return f"replace({compiler.process(element.clauses, **kw)}, ' ', 'T')"
+
+
+@compiles(utc_text, "postgresql")
+def _utc_text_postgresql(element: utc_text, compiler: SQLCompiler, **kw: Any) -> str:
+    column = compiler.process(element.clauses, **kw)
+    return f"to_char({column} AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS.US')"

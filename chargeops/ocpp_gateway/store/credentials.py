@@ -1,62 +1,166 @@
-"""Checking charger passwords against the stored hashes without stalling the gateway or leaking ids.
+"""Checking charger passwords against the stored hashes without stalling the gateway or leaking them.
 
 ``Store.put_desired`` and ``Store.verify_password`` use one ``PasswordChecker``. scrypt costs tens of
-milliseconds of CPU (``chargeops.ocpp_gateway.passwords``), so it runs in a worker thread, and a
-password verified once is remembered: a reconnect storm of every charger would otherwise cost one
-scrypt each. An unknown id spends the same scrypt as a known one, so timing does not tell which ids
-exist; only a *correct* password is answered faster.
+milliseconds of CPU (``chargeops.ocpp_gateway.passwords``); with thousands of chargers connecting at
+once it was most of the gateway's work, so the checker spends it as rarely as it safely can:
+
+- A password verified once, or hashed here for a PUT, is remembered: charger id -> (the stored hash,
+  HMAC-SHA256 of the password under a key that lives only in this process). The plain password is never
+  kept. A connection whose password has that HMAC, against that same stored hash, is let in without
+  scrypt; a new password changes the stored hash, and the entry stops matching. A reconnect storm costs
+  at most one scrypt per charger, and none for a charger whose password was PUT to this process.
+- A PUT of the password already stored keeps the stored hash: no new scrypt, and none at all when the
+  password is remembered.
+- Identical checks in flight (a charger retrying its handshake while its first check still queues)
+  share one scrypt.
+- scrypt runs on one thread per core (``scrypt_pool``). When the queue ahead is longer than a charger
+  waits for its handshake (``wait_limit_s``), a check is refused at once with
+  ``PasswordCheckBusyError`` (the server answers 503 with Retry-After), and a check still queued when
+  its charger has given up is dropped unrun.
+- A known charger with no stored password spends no scrypt: it waits as long as a check would take now
+  (the queue ahead, then one of the recently measured scrypt durations), and is refused.
+
+What the timing tells: a wrong password and a missing stored password take the same time, drawn from
+the same distribution (a scrypt, or a wait as long as a recent scrypt, behind the same queue). Only the
+right password is answered sooner, from memory, and only once it has been given — so a fast answer tells
+the caller nothing it did not know. Whether an id is known at all is not hidden: the server names the
+reason (``UnknownCharger``) in its 401 for the installer's sake, as charge point ids are not secret;
+the secret is the password, and nothing here depends on how much of it is right (``hmac.compare_digest``).
 """
 
 import asyncio
+import functools
 import hmac
+import math
 import secrets
+import time
 
 from chargeops.ocpp_gateway import passwords
+from chargeops.ocpp_gateway.store import errors, scrypt_pool
 
 # How many (charger, password) pairs are remembered as verified: the 50,000 chargers a gateway is meant
 # to hold, with room; about 10 MB.
 _REMEMBERED = 65_536
+# How long a charger waits for its websocket handshake before it gives up: websockets' default
+# open_timeout; chargers in the field wait 10 to 30 s. A check answered later is work nobody waits for.
+DEFAULT_WAIT_LIMIT_S = 10.0
+
+_Check = tuple[str, str, bytes]  # charger id, stored hash, HMAC of the password
 
 
 class PasswordChecker:
-    """Hashes and verifies charger passwords off the event loop, remembering the verified ones."""
+    """Hashes and verifies charger passwords on a thread per core, remembering the verified ones."""
 
-    def __init__(self) -> None:
-        # Charger id -> (the stored hash it was verified against, HMAC of the password under a key that
-        # lives only in this process). A changed password changes the hash, so the entry stops matching.
+    def __init__(self, *, wait_limit_s: float = DEFAULT_WAIT_LIMIT_S, workers: int | None = None) -> None:
+        self.wait_limit_s = wait_limit_s
+        self._pool = scrypt_pool.ScryptPool(scrypt_pool.cores() if workers is None else workers)
         self._verified: dict[str, tuple[str, bytes]] = {}
         self._key = secrets.token_bytes(32)
-        self._unknown_id_hash: str | None = None
+        self._checks: dict[_Check, asyncio.Future[bool]] = {}
 
-    async def hash_for(self, password: str, *, stored: str | None) -> str:
-        """The hash to store for ``password``: ``stored`` itself if it already is one of it (and current)."""
-        if stored is not None and not passwords.needs_rehash(stored) and await _matches(password, stored):
+    async def hash_for(self, cp_id: str, password: str, *, stored: str | None) -> str:
+        """The hash to store for ``cp_id``'s ``password``: ``stored`` itself if it already is one of it (and
+        current), else a new one. Either way the password is remembered as verified against it."""
+        fingerprint = self._fingerprint(password)
+        if stored is not None and await self._still_matches(cp_id, password, stored, fingerprint):
             return stored
-        return await asyncio.to_thread(passwords.hash_password, password)
+        new_hash = await self._pool.run(passwords.hash_password, password)
+        # Should the write of ``new_hash`` fail, this entry matches no stored hash and is never used.
+        self._remember(cp_id, new_hash, fingerprint)
+        return new_hash
 
     async def verify(self, cp_id: str, password: str, *, stored: str | None) -> bool:
-        """Whether ``password`` matches ``stored``, the hash of ``cp_id`` (None: unknown, or no password)."""
+        """Whether ``password`` matches ``stored``, the hash of ``cp_id`` (None: unknown, or no password).
+
+        Raises ``PasswordCheckBusyError`` when the check could not be answered within ``wait_limit_s``.
+        """
         if stored is None:
-            if self._unknown_id_hash is None:
-                self._unknown_id_hash = await asyncio.to_thread(passwords.dummy_hash)
-            await _matches(password, self._unknown_id_hash)
+            await asyncio.sleep(self._admit(cp_id) + self._one_scrypt_s())
             return False
-        fingerprint = hmac.digest(self._key, password.encode(), "sha256")
-        remembered = self._verified.get(cp_id)
-        if remembered is not None and remembered[0] == stored and hmac.compare_digest(remembered[1], fingerprint):
+        fingerprint = self._fingerprint(password)
+        if self._remembers(cp_id, stored, fingerprint):
             return True
-        if not await _matches(password, stored):
-            return False
-        if len(self._verified) >= _REMEMBERED:
-            self._verified.pop(next(iter(self._verified)))  # the oldest entry
-        self._verified[cp_id] = (stored, fingerprint)
-        return True
+        key = (cp_id, stored, fingerprint)
+        check = self._checks.get(key)
+        if check is None:
+            self._admit(cp_id)
+            # The job must start in time to finish within the limit; a later start has nobody to answer.
+            deadline = time.monotonic() + self.wait_limit_s - self._pool.typical_s()
+            check = asyncio.ensure_future(self._check(key, password, deadline=deadline))
+            self._checks[key] = check
+            check.add_done_callback(functools.partial(self._check_done, key))
+        # Shielded: a charger that hangs up leaves the check running, and its result remembered for
+        # the retry (and for the other waiters of the same check).
+        return await asyncio.shield(check)
 
     def forget(self, cp_id: str) -> None:
         """Drop what is remembered of ``cp_id`` (its desired state was deleted)."""
         self._verified.pop(cp_id, None)
 
+    def close(self) -> None:
+        """Stop the scrypt threads (queued checks are dropped)."""
+        self._pool.close()
 
-async def _matches(password: str, stored: str) -> bool:
-    """``passwords.verify_password`` in a worker thread: scrypt must not stall the event loop."""
-    return await asyncio.to_thread(passwords.verify_password, password, stored)
+    async def _still_matches(self, cp_id: str, password: str, stored: str, fingerprint: bytes) -> bool:
+        """Whether ``stored`` is a current hash of ``password``: from memory, else by one scrypt."""
+        if passwords.needs_rehash(stored):
+            return False
+        if not self._remembers(cp_id, stored, fingerprint):
+            if not await self._pool.run(passwords.verify_password, password, stored):
+                return False
+            self._remember(cp_id, stored, fingerprint)
+        return True
+
+    async def _check(self, key: _Check, password: str, *, deadline: float) -> bool:
+        cp_id, stored, fingerprint = key
+        try:
+            matches = await self._pool.run_before(deadline, passwords.verify_password, password, stored)
+        except scrypt_pool.ExpiredError:
+            raise self._busy(cp_id) from None
+        if matches:
+            self._remember(cp_id, stored, fingerprint)
+        return matches
+
+    def _check_done(self, key: _Check, check: asyncio.Future[bool]) -> None:
+        self._checks.pop(key, None)
+        if not check.cancelled():
+            check.exception()  # retrieved here: every waiter may have gone
+
+    def _admit(self, cp_id: str) -> float:
+        """The queue's wait for a check of ``cp_id`` now; raise ``PasswordCheckBusyError`` if the check
+        could not be answered within ``wait_limit_s``."""
+        wait = self._pool.queue_wait_s()
+        if wait + self._pool.typical_s() > self.wait_limit_s:
+            raise self._busy(cp_id)
+        return wait
+
+    def _busy(self, cp_id: str) -> errors.PasswordCheckBusyError:
+        # Retry once the queue has drained, spread over up to twice that, so that the refused chargers
+        # do not all come back in the same second.
+        drain_s = max(1, math.ceil(self._pool.queue_wait_s()))
+        retry_after_s = drain_s + secrets.randbelow(drain_s + 1)
+        return errors.PasswordCheckBusyError(
+            f"Charge point {cp_id}: {self._pool.pending} password checks are queued, more than can be "
+            f"answered within {self.wait_limit_s:g} s; retry in {retry_after_s} s.",
+            charge_point_id=cp_id,
+            retry_after_s=retry_after_s,
+        )
+
+    def _one_scrypt_s(self) -> float:
+        """How long one scrypt takes: one of the recent durations, so that the wait for a charger with no
+        password has the spread of a real check, not only its median."""
+        durations = self._pool.durations()
+        return secrets.choice(durations) if durations else scrypt_pool.FIRST_GUESS_S
+
+    def _fingerprint(self, password: str) -> bytes:
+        return hmac.digest(self._key, password.encode(), "sha256")
+
+    def _remembers(self, cp_id: str, stored: str, fingerprint: bytes) -> bool:
+        remembered = self._verified.get(cp_id)
+        return remembered is not None and remembered[0] == stored and hmac.compare_digest(remembered[1], fingerprint)
+
+    def _remember(self, cp_id: str, stored: str, fingerprint: bytes) -> None:
+        self._verified.pop(cp_id, None)  # re-inserted last: the oldest entries go first
+        if len(self._verified) >= _REMEMBERED:
+            self._verified.pop(next(iter(self._verified)))
+        self._verified[cp_id] = (stored, fingerprint)

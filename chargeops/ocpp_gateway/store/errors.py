@@ -3,7 +3,7 @@
 A store error never means data was lost: a write either committed whole or raised. The control API
 turns ``InvalidCursorError`` and ``InvalidPageLimitError`` into 400 answers, the protocol code turns
 ``StoreUnavailableError`` into an OCPP ``InternalError`` (the charger retries), and readiness reports
-it::
+it. The websocket handshake turns ``PasswordCheckBusyError`` into 503 with Retry-After::
 
     ChargeOpsError
      └── StoreError
@@ -13,7 +13,8 @@ it::
           ├── InvalidTransactionIdError     a 1.6 transactionId outside the 64-bit range the store issues
           ├── InvalidCursorError            ``list_sessions`` got a cursor it did not make
           ├── InvalidPageLimitError         ``list_sessions`` limit outside 1…1000
-          └── InvalidObservedStateError     ``update_observed`` named an unknown field or a bad value
+          ├── InvalidObservedStateError     ``update_observed`` named an unknown field or a bad value
+          └── PasswordCheckBusyError        too many password checks queued to answer this one in time
 """
 
 from chargeops.errors import ChargeOpsError
@@ -81,3 +82,15 @@ class InvalidObservedStateError(StoreError):
     """``update_observed`` changes that do not make a valid ObservedState; nothing was stored."""
 
     reason = "InvalidObservedState"
+
+
+class PasswordCheckBusyError(StoreError):
+    """The password checks queued ahead would keep this one past the time a charger waits for its
+    handshake; nothing was checked. ``retry_after_s`` is when to try again."""
+
+    reason = "PasswordCheckBusy"
+
+    def __init__(self, message: str, *, charge_point_id: str, retry_after_s: int) -> None:
+        super().__init__(message)
+        self.charge_point_id = charge_point_id
+        self.retry_after_s = retry_after_s

@@ -3,22 +3,28 @@
 ``Store`` calls these; ``transactions`` and ``events`` use ``to_session`` to answer with the stored row.
 Pages are keyset-paginated in the order (started_at, id): the cursor carries the last row's key, so a
 page never repeats or skips a session when new ones arrive meanwhile (OFFSET would), and each page is
-one index range scan however deep it is.
+one index range scan however deep it is (one per id tag when several are asked for). A page with
+readings (``page_with_readings``, the billing pass's listing) reads all of its sessions' readings in one
+more query and is written as JSON by ``session_json``.
 """
 
 import base64
 import binascii
+import functools
 import json
-from collections.abc import Collection, Sequence
+from collections.abc import Callable, Collection, Sequence
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Connection, RowMapping, Select, Update, bindparam, select, tuple_, update
+from sqlalchemy import Connection, Integer, RowMapping, Select, Update, bindparam, select, tuple_, update
 
 from chargeops.api import gateway
-from chargeops.ocpp_gateway.store import database, errors, tables
+from chargeops.ocpp_gateway.store import columns, database, errors, session_json, tables
 
 MAX_PAGE_LIMIT = 1000
+# What a page query selects: every column (``page``), or ``session_json.COLUMNS`` (``page_with_readings``).
+_ALL_COLUMNS = "all"
+_JSON_COLUMNS = "json"
 
 # The flag columns of ``tables.sessions`` and the SessionFlag each stands for, in the order reported.
 FLAG_COLUMNS = (
@@ -68,7 +74,7 @@ def get_by_pk(_db: database.Database, conn: Connection, pk: int) -> gateway.Sess
 
 
 def page(
-    _db: database.Database,
+    db: database.Database,
     conn: Connection,
     *,
     charge_point_id: str | None,
@@ -79,7 +85,8 @@ def page(
     limit: int,
 ) -> gateway.SessionPage:
     """Sessions matching every given filter, ``limit`` at most, after ``cursor``; see ``Store.list_sessions``."""
-    rows, next_cursor = _page_rows(
+    rows, last = _page_rows(
+        db,
         conn,
         charge_point_id=charge_point_id,
         id_tag=id_tag,
@@ -88,11 +95,12 @@ def page(
         cursor=cursor,
         limit=limit,
     )
+    next_cursor = None if last is None else encode_cursor(last["started_at"], last["id"])
     return gateway.SessionPage(items=[to_session(row) for row in rows], next_cursor=next_cursor)
 
 
 def page_with_readings(
-    _db: database.Database,
+    db: database.Database,
     conn: Connection,
     *,
     charge_point_id: str | None,
@@ -101,10 +109,13 @@ def page_with_readings(
     started_to: datetime | None,
     cursor: str | None,
     limit: int,
-) -> gateway.SessionWithReadingsPage:
-    """``page``, each session with its readings: all of the page's readings come in one more query."""
-    rows, next_cursor = _page_rows(
+) -> str:
+    """``page``, each session with its readings, as the JSON of a ``SessionWithReadingsPage``; the page's
+    readings come in one more query, and both go from the rows to the text (``session_json``)."""
+    rows, last = _page_rows(
+        db,
         conn,
+        _JSON_COLUMNS,
         charge_point_id=charge_point_id,
         id_tag=id_tag,
         started_from=started_from,
@@ -112,22 +123,19 @@ def page_with_readings(
         cursor=cursor,
         limit=limit,
     )
-    by_session: dict[int, list[gateway.MeterReading]] = {row["pk"]: [] for row in rows}
+    by_session: dict[int, list[str]] = {row["pk"]: [] for row in rows}
     if by_session:
-        r = tables.meter_readings.c
-        query = (
-            select(r.session_pk, r.timestamp, r.energy_wh)
-            .where(r.session_pk.in_(list(by_session)))
-            .order_by(r.session_pk, r.timestamp)
-        )
-        for session_pk, timestamp, energy_wh in conn.execute(query):
-            by_session[session_pk].append(gateway.MeterReading(timestamp=timestamp, energy_wh=energy_wh))
-    items = [gateway.SessionWithReadings(**_session_fields(row), readings=by_session[row["pk"]]) for row in rows]
-    return gateway.SessionWithReadingsPage(items=items, next_cursor=next_cursor)
+        found = conn.execute(db.statement(_readings_of_sessions), {"p_sessions": list(by_session)}).all()
+        for session_pk, timestamp, energy_wh in found:
+            by_session[session_pk].append(session_json.reading(timestamp, energy_wh))
+    next_cursor = None if last is None else encode_cursor(session_json.started_at(last), last["id"])
+    return session_json.page(rows, by_session, next_cursor)
 
 
 def _page_rows(
+    db: database.Database,
     conn: Connection,
+    selected: str = _ALL_COLUMNS,
     *,
     charge_point_id: str | None,
     id_tag: str | Collection[str] | None,
@@ -135,32 +143,79 @@ def _page_rows(
     started_to: datetime | None,
     cursor: str | None,
     limit: int,
-) -> tuple[Sequence[RowMapping], str | None]:
-    """The rows of one page in the order (started_at, id), and the cursor to the next page (None at the end)."""
+) -> tuple[Sequence[RowMapping], RowMapping | None]:
+    """The rows (``selected`` columns: ``_ALL_COLUMNS`` or ``_JSON_COLUMNS``) of one page in the order
+    (started_at, id), and its last row when another page follows (None at the end)."""
     if not 1 <= limit <= MAX_PAGE_LIMIT:
         raise errors.InvalidPageLimitError(f"limit must be between 1 and {MAX_PAGE_LIMIT}, not {limit}.", limit=limit)
-    s = tables.sessions.c
-    query: Select[tuple[object, ...]] = select(tables.sessions)
-    if charge_point_id is not None:
-        query = query.where(s.charge_point_id == charge_point_id)
-    if isinstance(id_tag, str):
-        query = query.where(s.id_tag == id_tag)
-    elif id_tag is not None:
-        query = query.where(s.id_tag.in_(sorted(set(id_tag))))
-    if started_from is not None:
-        query = query.where(s.started_at >= started_from)
-    if started_to is not None:
-        query = query.where(s.started_at < started_to)
-    if cursor is not None:
-        after_started, after_id = decode_cursor(cursor)
-        query = query.where(tuple_(s.started_at, s.id) > tuple_(after_started, after_id))
     # One row beyond the page tells whether another page follows, without a COUNT.
-    query = query.order_by(s.started_at, s.id).limit(limit + 1)
-    rows = conn.execute(query).mappings().all()
+    params: dict[str, Any] = {"p_limit": limit + 1}
+    if charge_point_id is not None:
+        params["p_charger"] = charge_point_id
+    tags = None if id_tag is None else "one" if isinstance(id_tag, str) else "many"
+    if isinstance(id_tag, str):
+        params["p_tag"] = id_tag
+    elif id_tag is not None:
+        params["p_tags"] = sorted(set(id_tag))
+    if started_from is not None:
+        params["p_from"] = started_from
+    if started_to is not None:
+        params["p_to"] = started_to
+    if cursor is not None:
+        params["p_after_started"], params["p_after_id"] = decode_cursor(cursor)
+    build = _page_query(
+        selected,
+        charger=charge_point_id is not None,
+        tags=tags,
+        started_from=started_from is not None,
+        started_to=started_to is not None,
+        after=cursor is not None,
+    )
+    rows = conn.execute(db.statement(build), params).mappings().all()
     if len(rows) <= limit:
         return rows, None
-    last = rows[limit - 1]
-    return rows[:limit], encode_cursor(last["started_at"], last["id"])
+    return rows[:limit], rows[limit - 1]
+
+
+@functools.cache
+def _page_query(
+    selected: str, *, charger: bool, tags: str | None, started_from: bool, started_to: bool, after: bool
+) -> Callable[[database.Database], Select[Any]]:
+    """The builder of the page query with these filters, its values as parameters: the same builder for
+    the same filters, so ``Database.statement`` builds each query once (the billing pass lists sessions
+    once per subscription)."""
+
+    def build(_db: database.Database) -> Select[Any]:
+        s = tables.sessions.c
+        query: Select[Any] = select(tables.sessions) if selected == _ALL_COLUMNS else select(*session_json.COLUMNS)
+        if charger:
+            query = query.where(s.charge_point_id == bindparam("p_charger"))
+        if tags == "one":
+            query = query.where(s.id_tag == bindparam("p_tag"))
+        elif tags == "many":
+            query = query.where(s.id_tag.in_(bindparam("p_tags", expanding=True)))
+        if started_from:
+            query = query.where(s.started_at >= bindparam("p_from"))
+        if started_to:
+            query = query.where(s.started_at < bindparam("p_to"))
+        if after:
+            after_key = tuple_(
+                bindparam("p_after_started", type_=s.started_at.type), bindparam("p_after_id", type_=s.id.type)
+            )
+            query = query.where(tuple_(s.started_at, s.id) > after_key)
+        return query.order_by(s.started_at, s.id).limit(bindparam("p_limit", type_=Integer()))
+
+    return build
+
+
+def _readings_of_sessions(_db: database.Database) -> Select[Any]:
+    """The readings of the sessions whose keys are ``p_sessions``, by session and time, timestamps as text."""
+    r = tables.meter_readings.c
+    return (
+        select(r.session_pk, columns.utc_text(r.timestamp), r.energy_wh)
+        .where(r.session_pk.in_(bindparam("p_sessions", expanding=True)))
+        .order_by(r.session_pk, r.timestamp)
+    )
 
 
 def readings(_db: database.Database, conn: Connection, session_id: str) -> list[gateway.MeterReading]:

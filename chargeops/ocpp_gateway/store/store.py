@@ -36,17 +36,24 @@ from chargeops.ocpp_gateway.store import (
 class Store:
     """Desired and observed state per charger, and every charging session, in SQLite or PostgreSQL."""
 
-    def __init__(self, db: database.Database) -> None:
+    def __init__(self, db: database.Database, passwords: credentials.PasswordChecker) -> None:
         # Use ``Store.open``, which migrates the schema first.
         self._db = db
-        self._passwords = credentials.PasswordChecker()
+        self._passwords = passwords
 
     @classmethod
-    async def open(cls, url: str, *, engine_options: Mapping[str, Any] | None = None) -> Self:
+    async def open(
+        cls,
+        url: str,
+        *,
+        engine_options: Mapping[str, Any] | None = None,
+        password_wait_limit_s: float = credentials.DEFAULT_WAIT_LIMIT_S,
+    ) -> Self:
         """Connect to ``url`` (``sqlite+aiosqlite:///path.db`` or ``postgresql+asyncpg://…``) and migrate.
 
         ``engine_options`` go to SQLAlchemy's ``create_engine`` (SQLite) or ``create_async_engine``
-        (PostgreSQL): ``pool_size``, ``echo``, ….
+        (PostgreSQL): ``pool_size``, ``echo``, …. ``password_wait_limit_s`` is how long a password check
+        may take, queue included, before ``verify_password`` refuses it as busy (``credentials``).
         """
         db = database.Database.connect(url, engine_options=engine_options)
         try:
@@ -54,10 +61,12 @@ class Store:
         except BaseException:
             await db.dispose()
             raise
-        return cls(db)
+        checker = credentials.PasswordChecker(wait_limit_s=password_wait_limit_s)
+        return cls(db, checker)
 
     async def close(self) -> None:
         """Close every database connection; the store is unusable afterwards."""
+        self._passwords.close()
         await self._db.dispose()
 
     async def __aenter__(self) -> Self:
@@ -85,13 +94,14 @@ class Store:
         """Create or replace the desired state of ``cp_id``; see ``desired`` for versions and passwords.
 
         A given password is stored as a salted hash (the old hash is kept if the password is unchanged);
-        without one the stored hash stays.
+        without one the stored hash stays. Either way the given password is remembered as verified, so
+        the charger's next connection costs no scrypt.
         """
         stamp = _now(now)
         new_hash = None
         if desired_state.password is not None:
             stored = await self._db.read(desired.password_hash, cp_id)
-            new_hash = await self._passwords.hash_for(desired_state.password, stored=stored)
+            new_hash = await self._passwords.hash_for(cp_id, desired_state.password, stored=stored)
         return await self._db.write(desired.put, cp_id, desired_state, new_password_hash=new_hash, now=stamp)
 
     async def get_desired(self, cp_id: str) -> gateway.StoredDesiredState | None:
@@ -111,8 +121,10 @@ class Store:
     async def verify_password(self, cp_id: str, password: str) -> bool:
         """Whether ``password`` is the Basic-auth password of ``cp_id``; False for an unknown id.
 
-        An unknown id (or one without a password) still spends one scrypt, so the answer's timing does
-        not tell which ids exist. Only a correct password is answered faster, from memory.
+        An unknown id (or one without a password) waits as long as a scrypt check would take, without
+        computing one, so the answer's timing does not tell it from a wrong password. Only a correct
+        password is answered faster, from memory. Raises ``PasswordCheckBusyError`` when the checks
+        queued ahead would keep this one past the wait limit (see ``credentials``).
         """
         stored = await self._db.read(desired.password_hash, cp_id)
         return await self._passwords.verify(cp_id, password, stored=stored)
@@ -332,12 +344,14 @@ class Store:
         started_to: datetime | None = None,
         cursor: str | None = None,
         limit: int = 100,
-    ) -> gateway.SessionWithReadingsPage:
-        """``list_sessions``, each session with its energy register readings (one more query per page).
+    ) -> str:
+        """``list_sessions``, each session with its energy register readings (one more query per page), as
+        the JSON text of a ``SessionWithReadingsPage``, ready to send.
 
         For a reader that needs every session's readings, such as the billing pass: a page of 500
         sessions costs two queries instead of 501, and the cursors are interchangeable with
-        ``list_sessions``' ones.
+        ``list_sessions``' ones. Text, not models, because the readings go from the rows to the text
+        directly (``sessions.page_with_readings``).
         """
         _aware_range(started_from, started_to)
         return await self._db.read(

@@ -12,7 +12,7 @@ import kopf
 
 from chargeops.api import v1alpha1
 from chargeops.api.v1alpha1 import conditions as c
-from chargeops.operator import billing_pass, runtime
+from chargeops.operator import billing_pass, metrics, runtime
 from chargeops.operator.errors import GatewayUnreachableError
 from chargeops.operator.handlers.chargers import inventory_of
 from chargeops.operator.handlers.prices import SITES
@@ -23,6 +23,7 @@ BILLING_INTERVAL_S = float(os.environ.get("CHARGEOPS_BILLING_INTERVAL_S", "300")
 
 
 @kopf.timer(*SITES, interval=BILLING_INTERVAL_S, initial_delay=min(10.0, BILLING_INTERVAL_S), idle=0)
+@metrics.measured("Billing")
 async def bill_site(body: kopf.Body, memo: kopf.Memo, logger: Any, **kwargs: Any) -> None:
     """Draft and finalize the invoices of the site's closed months."""
     site = v1alpha1.Site.model_validate(dict(body))

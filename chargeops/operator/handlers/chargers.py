@@ -1,25 +1,44 @@
 """Charger handlers: hand the gateway the charger's desired state and show what the live charger does.
 
 Events handled: create, update (spec or annotations — the approval is an annotation), resume, a timer
-that reads the gateway's observed state, and delete (with a finalizer: the charger returns to free
+that shows the gateway's observed state, and delete (with a finalizer: the charger returns to free
 charging before it is forgotten, unless another Charger names the same charge point, see
 ``duplicates``). Status owned: everything under ``status`` (see ``charger_status``). A password Secret
 that cannot be read is retried by the change handler and looked up again by the timer until it appears.
+
+The timer makes no request of its own as long as nothing changed: it reads the charger's observed state
+from the operator's shared poll (``observations``) and what the gateway holds from ``handover``, and
+writes status only where it changed. A gateway that fails to answer leaves Ready as it was until the
+failure persists (``observations.OUTAGE_POLLS``); a handler's own failed request is retried without
+taking Ready away meanwhile. Status is computed from the newest status the operator has seen (the
+charger status index), not from a handler's own body, which is older when a timer wrote while the handler
+waited for the gateway.
 """
 
+import asyncio
 import os
 import time
+from collections.abc import Mapping
 from datetime import UTC, datetime
 from typing import Any
 
 import kopf
 
-from chargeops.api import v1alpha1
-from chargeops.api.gateway import AuthorizationMode
+from chargeops.api.gateway import AuthorizationMode, ObservedState
 from chargeops.api.v1alpha1 import GROUP, VERSION
 from chargeops.api.v1alpha1 import conditions as c
-from chargeops.operator import charger_status, conditions, duplicates, kstatus, metrics, planning, reconcile, runtime
-from chargeops.operator.errors import GatewayUnreachableError
+from chargeops.operator import (
+    charger_status,
+    conditions,
+    duplicates,
+    kstatus,
+    metrics,
+    parsing,
+    planning,
+    reconcile,
+    runtime,
+)
+from chargeops.operator.errors import GatewayUnreachableError, OperatorError
 from chargeops.operator.inventory import Inventory
 
 CHARGERS = (GROUP, VERSION, "chargers")
@@ -29,9 +48,19 @@ GATEWAY_RETRY_S = 15
 SECRET_RETRY_S = 15
 # Ready reasons after which the timer reads the password again: the gateway may hold none, or another's.
 PASSWORD_RECHECK_REASONS = frozenset({c.SECRET_NOT_FOUND, c.DUPLICATE_CHARGE_POINT_ID})
-# How often a Charger's status is refreshed from the gateway's observed state. kopf fixes timer intervals
-# when the module is imported, so tests and small demos shorten it through the environment.
+# How often a Charger's status is refreshed from the gateway's observed state (and the gateway polled).
+# kopf fixes timer intervals when the module is imported, so tests and small demos shorten it through the
+# environment.
 OBSERVE_INTERVAL_S = float(os.environ.get("CHARGEOPS_OBSERVE_INTERVAL_S", "30"))
+# For a charger that does not show the revision the gateway holds (offline, or still converging), the
+# timer asks the gateway what it holds this often (in intervals), so a document lost or changed behind
+# the operator's back (a database restored from a backup) is put back; otherwise it trusts its memory.
+CONFIRM_EVERY_INTERVALS = 20
+# After a change, the change handler waits this long at most for the gateway to bring a connected charger
+# to the new revision (it takes a fraction of a second), looking this often, so that status says Ready
+# moments after the change rather than after the next poll and timer tick.
+FOLLOW_S = 3.0
+FOLLOW_EVERY_S = 0.25
 
 
 def inventory_of(kwargs: dict[str, Any]) -> Inventory:
@@ -41,26 +70,72 @@ def inventory_of(kwargs: dict[str, Any]) -> Inventory:
         chargers=kwargs["charger_index"],
         subscriptions=kwargs["subscription_index"],
         charge_points=kwargs["charge_point_index"],
+        statuses=kwargs["charger_status_index"],
     )
 
 
+def newest(body: kopf.Body, inventory: Inventory) -> Mapping[str, Any]:
+    """``body``'s metadata with the newest status the operator has seen of it."""
+    status = inventory.status_of((body.get("metadata") or {}).get("uid"))
+    return body if status is None else {"metadata": body.get("metadata") or {}, "status": status}
+
+
 async def _reconcile(
-    body: kopf.Body, patch: kopf.Patch, memo: kopf.Memo, logger: Any, *, with_password: bool, **kwargs: Any
+    body: kopf.Body,
+    patch: kopf.Patch,
+    memo: kopf.Memo,
+    logger: Any,
+    *,
+    with_password: bool,
+    confirm: bool = False,
+    follow: bool = False,
+    **kwargs: Any,
 ) -> planning.ChargerPlan:
-    charger = v1alpha1.Charger.model_validate(dict(body))
+    shared = runtime.of(memo)
+    inventory = inventory_of(kwargs)
+    seen = newest(body, inventory)
     now = datetime.now(UTC)
     try:
         plan, observed = await reconcile.push(
-            runtime.of(memo), charger, inventory_of(kwargs), now=now, logger=logger, with_password=with_password
+            shared,
+            parsing.charger(body),
+            inventory,
+            now=now,
+            logger=logger,
+            with_password=with_password,
+            confirm=confirm,
         )
+        if follow and plan.apply:
+            observed = await _follow(shared, observed, plan.desired.revision)
     except GatewayUnreachableError as error:
-        if conditions.mark_false(body, patch, c.READY, error.reason, str(error), now=now):
-            kopf.event(body, type="Warning", reason=error.reason, message=str(error))
-        kstatus.working(body, patch, c.PROGRESSING, f"Handing the desired state to the gateway: {error}", now=now)
+        # A busy gateway is no reason to take Ready away from a working charger; an outage is.
+        if shared.observations.outage() is not None or not conditions.is_true(seen, patch, c.READY):
+            _show_unreachable(body, seen, patch, error, now=now)
+        kstatus.working(seen, patch, c.PROGRESSING, f"Handing the desired state to the gateway: {error}", now=now)
+        charger_status.drop_unchanged(seen, patch)
         raise kopf.TemporaryError(str(error), delay=GATEWAY_RETRY_S) from error
-    for event in charger_status.write(body, patch, plan, observed, now=now):
+    for event in charger_status.write(seen, patch, plan, observed, now=now):
         kopf.event(body, type=event.type, reason=event.reason, message=event.message)
+    charger_status.drop_unchanged(seen, patch)
     return plan
+
+
+async def _follow(shared: runtime.Runtime, observed: ObservedState, revision: int) -> ObservedState:
+    """The charger's observed state once it holds ``revision``, or as it is after ``FOLLOW_S``; kept in
+    ``observations`` so the timer does not show an older poll's state meanwhile."""
+    deadline = time.monotonic() + FOLLOW_S
+    while observed.connected and observed.applied_revision != revision and time.monotonic() < deadline:
+        await asyncio.sleep(FOLLOW_EVERY_S)
+        observed = await shared.gateway.observed(observed.charge_point_id)
+        shared.observations.remember(observed)
+    return observed
+
+
+def _show_unreachable(
+    body: kopf.Body, seen: Mapping[str, Any], patch: kopf.Patch, error: OperatorError, *, now: datetime
+) -> None:
+    if conditions.mark_false(seen, patch, c.READY, error.reason, str(error), now=now):
+        kopf.event(body, type="Warning", reason=error.reason, message=str(error))
 
 
 @kopf.on.resume(*CHARGERS)
@@ -68,8 +143,8 @@ async def _reconcile(
 @kopf.on.update(*CHARGERS)
 @metrics.measured("Charger")
 async def reconcile_charger(body: kopf.Body, patch: kopf.Patch, memo: kopf.Memo, logger: Any, **kwargs: Any) -> None:
-    """Hand the gateway the desired state (with the password) and write status."""
-    plan = await _reconcile(body, patch, memo, logger, with_password=True, **kwargs)
+    """Hand the gateway the desired state (and the password, if it changed) and write status."""
+    plan = await _reconcile(body, patch, memo, logger, with_password=True, follow=True, **kwargs)
     if plan.hold and plan.verdicts[0].reason == c.SECRET_NOT_FOUND:
         raise kopf.TemporaryError(plan.verdicts[0].message, delay=SECRET_RETRY_S)
 
@@ -77,13 +152,32 @@ async def reconcile_charger(body: kopf.Body, patch: kopf.Patch, memo: kopf.Memo,
 @kopf.timer(*CHARGERS, interval=OBSERVE_INTERVAL_S, initial_delay=min(5.0, OBSERVE_INTERVAL_S), idle=0)
 @metrics.measured("Charger")
 async def observe_charger(body: kopf.Body, patch: kopf.Patch, memo: kopf.Memo, logger: Any, **kwargs: Any) -> None:
-    """Read what the gateway saw (connection, convergence, drift) into status; repair a stale desired state.
+    """Show what the gateway saw (connection, convergence, drift) in status; repair a stale desired state.
 
     The password is read again only when the last pass could not hand it over (its Secret was missing, or
     another Charger held the charge point): one Secret read per Charger per interval would not scale.
     """
-    recheck = conditions.get_reason(body, patch, c.READY) in PASSWORD_RECHECK_REASONS
-    await _reconcile(body, patch, memo, logger, with_password=recheck, **kwargs)
+    shared = runtime.of(memo)
+    seen = newest(body, inventory_of(kwargs))
+    outage = shared.observations.outage()
+    if outage is not None:
+        now = datetime.now(UTC)
+        _show_unreachable(body, seen, patch, outage, now=now)
+        kstatus.working(seen, patch, c.PROGRESSING, f"Reading the charger's state from the gateway: {outage}", now=now)
+        charger_status.drop_unchanged(seen, patch)
+        return
+    cp_id = str((body.get("spec") or {}).get("chargePointId"))
+    observed = shared.observations.get(cp_id)
+    if observed is None:
+        return  # no poll has been answered yet; the next tick looks again
+    held = shared.handover.held(cp_id)
+    confirm = (
+        held is not None
+        and observed.applied_revision != held.revision
+        and time.monotonic() - held.confirmed_at >= CONFIRM_EVERY_INTERVALS * OBSERVE_INTERVAL_S
+    )
+    recheck = conditions.get_reason(seen, patch, c.READY) in PASSWORD_RECHECK_REASONS
+    await _reconcile(body, patch, memo, logger, with_password=recheck, confirm=confirm, **kwargs)
 
 
 @kopf.on.delete(*CHARGERS)
@@ -94,7 +188,8 @@ async def release_charger(body: kopf.Body, memo: kopf.Memo, logger: Any, started
     A charge point another Charger still names is left as it is: that Charger takes it over.
     """
     gateway = runtime.of(memo).gateway
-    charger = v1alpha1.Charger.model_validate(dict(body))
+    handover = runtime.of(memo).handover
+    charger = parsing.charger(body)
     cp_id = charger.spec.charge_point_id
     rivals = duplicates.rivals(charger, inventory_of(kwargs).claims(cp_id))
     if rivals:
@@ -104,6 +199,7 @@ async def release_charger(body: kopf.Body, memo: kopf.Memo, logger: Any, started
         logger.info("Not released: Charger %s names the same charge point.", others)
         return
     stored = await gateway.get_desired(cp_id)
+    handover.forget(cp_id)  # a new Charger for this charge point starts by asking the gateway
     if stored is None:
         return
     free = stored.desired.model_copy(

@@ -1,11 +1,12 @@
-"""Operator start-up and shutdown: kopf settings that matter for a GitOps-managed operator, and the
-metrics endpoint."""
+"""Operator start-up and shutdown: kopf settings that matter for a GitOps-managed operator, the metrics
+endpoint, and the poll of the gateway's observed states."""
 
 from typing import Any
 
 import kopf
 
 from chargeops.operator import metrics, metrics_endpoint, runtime
+from chargeops.operator.handlers import chargers
 
 # Where the running metrics endpoint is kept in the operator-level memo between start-up and clean-up.
 _ENDPOINT_KEY = "chargeops_metrics_endpoint"
@@ -34,7 +35,7 @@ def login(**kwargs: Any) -> kopf.ConnectionInfo | None:
 @kopf.on.startup()
 async def serve_metrics(memo: kopf.Memo, logger: Any, **kwargs: Any) -> None:
     """Count Chargers by Ready from kopf's index, and serve /metrics and /healthz unless the port is 0."""
-    metrics.CHARGERS.watch(kwargs["charger_index"])
+    metrics.CHARGERS.watch(kwargs["charger_status_index"])
     settings = runtime.of(memo).settings
     if not settings.metrics_port:
         return
@@ -47,10 +48,18 @@ async def serve_metrics(memo: kopf.Memo, logger: Any, **kwargs: Any) -> None:
     logger.info("Serving /metrics and /healthz on %s.", where)
 
 
+@kopf.on.startup()
+async def observe_gateway(memo: kopf.Memo, logger: Any, **_: Any) -> None:
+    """Poll the gateway's observed states at the Charger timer's interval; the timers read them from memory."""
+    runtime.of(memo).observations.start(interval_s=chargers.OBSERVE_INTERVAL_S, logger=logger)
+
+
 @kopf.on.cleanup()
 async def close_gateway_client(memo: kopf.Memo, **_: Any) -> None:
-    """Close the HTTP session to the gateway."""
-    await runtime.of(memo).gateway.close()
+    """Stop polling the gateway and close the HTTP session to it."""
+    shared = runtime.of(memo)
+    await shared.observations.stop()
+    await shared.gateway.close()
 
 
 @kopf.on.cleanup()

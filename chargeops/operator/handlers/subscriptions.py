@@ -2,8 +2,8 @@
 
 Events handled: create, update, resume, delete (with a finalizer, so the tags leave the chargers before
 the object is gone), and a timer that notices start and end dates passing. Status owned: ``phase``,
-``chargers``, the ``Ready`` condition. Affected chargers get their new desired state at once; their own
-status catches up on their next reconcile.
+``chargers``, ``invitation`` (through ``handlers/invitations.py``), the ``Ready`` condition. Affected
+chargers get their new desired state at once; their own status catches up on their next reconcile.
 """
 
 import asyncio
@@ -18,6 +18,7 @@ from chargeops.api.v1alpha1 import GROUP, VERSION
 from chargeops.api.v1alpha1 import conditions as c
 from chargeops.operator import conditions, kstatus, metrics, reconcile, runtime, subscriptions
 from chargeops.operator.errors import GatewayUnreachableError
+from chargeops.operator.handlers import invitations
 from chargeops.operator.handlers.chargers import GATEWAY_RETRY_S, inventory_of
 from chargeops.operator.inventory import Inventory, local_today
 
@@ -32,32 +33,59 @@ FANOUT_CONCURRENCY = 32
 @kopf.timer(*SUBSCRIPTIONS, interval=600.0, initial_delay=60.0, idle=0)
 @metrics.measured("Subscription")
 async def bind_subscription(body: kopf.Body, patch: kopf.Patch, memo: kopf.Memo, logger: Any, **kwargs: Any) -> None:
-    """Work out the phase and the covered chargers; give those chargers their new id tag lists."""
+    """Work out the phase and the covered chargers; send the invitation when one is due; give those
+    chargers their new id tag lists."""
     subscription = v1alpha1.Subscription.model_validate(dict(body))
     inventory = inventory_of(kwargs)
     namespace = subscription.metadata.get("namespace")
     now = datetime.now(UTC)
     site = inventory.site(namespace, subscription.spec.site_ref.name)
-    phase = subscriptions.phase(subscription, today=local_today(site, now))
-    covered = [ch for ch in inventory.chargers_in(namespace) if subscriptions.covers(subscription, ch)]
+    phase = subscriptions.phase(subscription, site=site, today=local_today(site, now))
+    covered = inventory.covered_by(subscription)
     previously = set((body.get("status") or {}).get("chargers") or [])
     names = sorted(str(ch.metadata.get("name")) for ch in covered)
     patch.setdefault("status", {}).update({"phase": phase.phase.value, "chargers": names})
+    invitations.record_answer(body, patch, subscription)
+    invitation = None
     if site is None:
         verdict = (False, c.SITE_NOT_FOUND, f"Site {subscription.spec.site_ref.name} does not exist.")
     elif not covered:
+        # No invitation either: it would name no charger.
         verdict = (False, c.NO_CHARGERS, "spec.chargerRefs or spec.chargerSelector match no Charger of the site.")
     else:
-        verdict = (phase.active or phase.phase.value in ("Suspended", "Ended", "Declined"), phase.reason, phase.message)
+        if phase.reason == c.AWAITING_ACCEPTANCE:
+            invitation = await invitations.invite(
+                body,
+                memo,
+                subscription,
+                site=site,
+                covered=covered,
+                inventory=inventory,
+                attempt=int(kwargs.get("retry") or 0),
+                logger=logger,
+            )
+        if invitation is not None:
+            verdict = (False, invitation.reason, invitation.message)
+        else:
+            settled_phase = phase.phase.value in ("Suspended", "Ended", "Declined")
+            verdict = (phase.active or settled_phase, phase.reason, phase.message)
     mark = conditions.mark_true if verdict[0] else conditions.mark_false
     if mark(body, patch, c.READY, verdict[1], verdict[2], now=now):
-        kopf.event(body, type="Normal", reason=verdict[1], message=verdict[2])
-    affected = [
-        ch for ch in inventory.chargers_in(namespace) if str(ch.metadata.get("name")) in previously | set(names)
-    ]
+        kopf.event(
+            body,
+            type="Warning" if verdict[1] in (c.INVITATION_FAILED, c.DELIVERY_UNKNOWN) else "Normal",
+            reason=verdict[1],
+            message=verdict[2],
+        )
+    wanted = previously | set(names)
+    affected = [ch for ch in inventory.chargers_in(namespace) if str(ch.metadata.get("name")) in wanted]
     await fan_out(memo, affected, inventory, now=now, logger=logger, reporting=(body, patch))
-    # Nothing is left to do once the chargers have their lists: a future start date is the timer's to notice.
-    kstatus.follow_ready(body, patch, settled=True, now=now)
+    # Nothing is left to do once the chargers have their lists (a future start date is the timer's to
+    # notice), unless the invitation is to be tried again.
+    retry_s = invitation.retry_s if invitation is not None else None
+    kstatus.follow_ready(body, patch, settled=retry_s is None, now=now)
+    if retry_s is not None:
+        raise kopf.TemporaryError(verdict[2], delay=retry_s)
 
 
 @kopf.on.delete(*SUBSCRIPTIONS)
@@ -66,9 +94,8 @@ async def unbind_subscription(body: kopf.Body, memo: kopf.Memo, logger: Any, **k
     """Take the subscription's id tags off every charger it covered."""
     subscription = v1alpha1.Subscription.model_validate(dict(body))
     inventory = inventory_of(kwargs)
-    namespace = subscription.metadata.get("namespace")
     name = str(subscription.metadata.get("name"))
-    affected = [ch for ch in inventory.chargers_in(namespace) if subscriptions.covers(subscription, ch)]
+    affected = inventory.covered_by(subscription)
     await fan_out(memo, affected, inventory, now=datetime.now(UTC), logger=logger, excluding=name)
 
 

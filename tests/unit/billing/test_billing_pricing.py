@@ -3,11 +3,13 @@
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 from fractions import Fraction
+from typing import Any
 
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from chargeops.api.gateway import MeterReading, Session
 from chargeops.api.v1alpha1 import ComponentCharge
 from chargeops.billing import money, pricing
 from chargeops.billing.errors import CurrencyMismatchError
@@ -305,3 +307,52 @@ def test_step_rounding_never_bills_less_than_was_used(case: tuple[pricing.Priced
         assert charging_s - Decimal("0.5") <= billed_s < charging_s + component[pricing.TIME].step_size + 1
     assert priced.amount == sum((charge.amount for charge in priced.components), Decimal(0))
     assert priced.energy_wh == energy_wh
+
+
+@st.composite
+def one_price_sessions(draw: st.DrawFn) -> tuple[Session, list[MeterReading], list[dict[str, Any]]]:
+    """A session inside May 2026 with readings that rise, pause and stay, and unrestricted elements."""
+    start = START + timedelta(seconds=draw(st.integers(0, 20 * 86_400)), microseconds=draw(st.integers(0, 999_999)))
+    duration_s = draw(st.sampled_from([0, 1, 59, 3_600, 7_200, 40_000]) | st.integers(0, 86_400))
+    stop = start + timedelta(seconds=duration_s)
+    offsets = sorted(draw(st.lists(st.integers(1, max(duration_s - 1, 1)), max_size=8, unique=True)))
+    energy_wh, points = 0, []
+    for offset in offsets:
+        if offset < duration_s:
+            energy_wh += draw(st.sampled_from([0, 0, 1, 2_500]) | st.integers(0, 9_000))
+            points.append((start + timedelta(seconds=offset), energy_wh))
+    energy_wh += draw(st.sampled_from([0, 0, 7]) | st.integers(0, 9_000)) if duration_s else 0
+    dimensions = st.sampled_from([energy, charging_time, parking])
+    vats, steps = st.sampled_from([None, "21", "9"]), st.sampled_from([1, 60, 900])
+    elements = [
+        element(
+            *(
+                make(draw(prices), vat=draw(vats), step=draw(steps))
+                for make in draw(st.lists(dimensions, min_size=1, max_size=3))
+            ),
+            *([flat(draw(prices))] if draw(st.booleans()) else []),
+        )
+        for _ in range(draw(st.integers(1, 3)))
+    ]
+    return session(start, stop, energy_wh), readings(*points), elements
+
+
+@settings(max_examples=300)
+@given(one_price_sessions())
+def test_one_price_all_month_takes_a_short_cut_to_the_same_price(
+    case: tuple[Session, list[MeterReading], list[dict[str, Any]]],
+) -> None:
+    # Elements without restrictions price most sessions, by a short cut (``pricing._one_price_part``); a
+    # restriction that always holds (minDurationS 0) sends the same session down the general path.
+    found, found_readings, elements = case
+    shortcut = pricing.price_session(found, found_readings, tariff=tariff(*elements), time_zone=AMSTERDAM)
+    parts = pricing.session_parts(found, found_readings, tariff=tariff(*elements), time_zone=AMSTERDAM)
+    general = pricing.price_session(
+        found,
+        found_readings,
+        tariff=tariff(*({**e, "restrictions": {"minDurationS": 0}} for e in elements)),
+        time_zone=AMSTERDAM,
+    )
+    assert shortcut == general
+    assert charges(shortcut) == charges(general)
+    assert parts == general.parts

@@ -148,3 +148,16 @@ def test_no_drift_yet_leaves_the_field_unset() -> None:
     patch = kopf.Patch()
     charger_status.write(body, patch, plan_for(body), observed(connected=True), now=NOW)
     assert patch["status"]["drift"] is None
+
+
+def test_an_unapproved_charger_on_a_basic_site_is_told_about_the_plan_first() -> None:
+    # Approving would not help while the plan forbids pay-per-month: Ready names the plan.
+    body = document()
+    body["spec"]["chargingMode"] = {"payPerMonth": True, "tariffRef": {"name": "energy"}}
+    plan = plan_for(body)
+    patch = kopf.Patch()
+    charger_status.write(body, patch, plan, observed(connected=True), now=NOW)
+    found = by_type(patch)
+    assert (found["Ready"]["status"], found["Ready"]["reason"]) == ("False", c.PLAN_NOT_ELIGIBLE)
+    assert found["Stalled"]["reason"] == c.PLAN_NOT_ELIGIBLE
+    assert (found["Approved"]["status"], found["Approved"]["reason"]) == ("False", c.AWAITING_APPROVAL)

@@ -6,7 +6,6 @@ import kopf
 import pytest
 from prometheus_client import generate_latest
 
-from chargeops.api import v1alpha1
 from chargeops.operator import metrics
 from chargeops.operator.errors import GatewayUnreachableError
 
@@ -58,31 +57,26 @@ def test_the_wrapper_keeps_kopfs_handler_id() -> None:
     assert handler.__qualname__ == "handler"
 
 
-def charger(name: str, ready: tuple[str, str] | None) -> v1alpha1.Charger:
-    conditions = []
-    if ready is not None:
-        conditions.append(
-            {
-                "type": "Ready",
-                "status": ready[0],
-                "reason": ready[1],
-                "message": "",
-                "lastTransitionTime": "2026-11-01T08:00:00Z",
-            }
-        )
-    return v1alpha1.Charger.model_validate(
-        {
-            "metadata": {"name": name},
-            "spec": {"chargePointId": name, "siteRef": {"name": "parkside"}},
-            "status": {"conditions": conditions} if ready is not None else None,
-        }
-    )
+def status(ready: tuple[str, str] | None) -> dict[str, Any]:
+    """A Charger's status as the charger status index holds it."""
+    if ready is None:
+        return {}
+    condition = {
+        "type": "Ready",
+        "status": ready[0],
+        "reason": ready[1],
+        "message": "",
+        "lastTransitionTime": "2026-11-01T08:00:00Z",
+    }
+    return {"conditions": [condition]}
 
 
 def test_chargers_are_counted_by_ready_status_and_reason() -> None:
     index = {
-        "parkside": [charger("a", ("True", "Succeeded")), charger("b", ("False", "ChargerOffline"))],
-        "annex": [charger("c", ("True", "Succeeded")), charger("d", None)],
+        "uid-a": [status(("True", "Succeeded"))],
+        "uid-b": [status(("False", "ChargerOffline"))],
+        "uid-c": [status(("True", "Succeeded"))],
+        "uid-d": [status(None)],
     }
     assert metrics.count_by_ready(index) == {
         ("True", "Succeeded"): 2,
@@ -93,7 +87,7 @@ def test_chargers_are_counted_by_ready_status_and_reason() -> None:
 
 def test_the_gauge_reads_the_index_it_watches_when_scraped() -> None:
     collector = metrics.ChargersByReady()
-    collector.watch({"parkside": [charger("a", ("False", "DuplicateChargePointId"))]})
+    collector.watch({"uid-a": [status(("False", "DuplicateChargePointId"))]})
     [family] = list(collector.collect())
     assert [(s.name, s.labels, s.value) for s in family.samples] == [
         ("chargeops_operator_chargers", {"ready": "False", "reason": "DuplicateChargePointId"}, 1.0)

@@ -2,11 +2,13 @@
 -- Argo CD runs this file alone in gopher-lua: Lua 5.1, no shared code, the object in `obj`.
 
 -- Ready=False reasons that are not "wait and see" (chargeops/api/v1alpha1/conditions.py).
-local waitingForPerson = { AwaitingApproval = true, ApprovalStale = true, AwaitingAcceptance = true }
+local waitingForPerson = {
+  AwaitingApproval = true, ApprovalStale = true, AwaitingAcceptance = true, DeliveryUnknown = true,
+}
 local specErrors = {
   SiteNotFound = true, PlanNotEligible = true, TariffNotFound = true,
   CurrencyMismatch = true, InvalidTimeZone = true, IdTagConflict = true,
-  DuplicateChargePointId = true, SecretNotFound = true,
+  DuplicateChargePointId = true, SecretNotFound = true, SigningKeyMissing = true,
 }
 local failures = { ChargerOffline = true, GatewayUnreachable = true, ConvergenceFailed = true, StripeFailed = true }
 

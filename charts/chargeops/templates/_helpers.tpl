@@ -1,0 +1,125 @@
+{{/* Names, labels and shared bits of the chargeops chart. */}}
+
+{{- define "chargeops.name" -}}
+{{- default .Chart.Name .Values.nameOverride | trunc 63 | trimSuffix "-" }}
+{{- end }}
+
+{{/* The prefix of every namespaced object: the release name, with the chart name unless it already holds it. */}}
+{{- define "chargeops.fullname" -}}
+{{- if .Values.fullnameOverride }}
+{{- .Values.fullnameOverride | trunc 63 | trimSuffix "-" }}
+{{- else }}
+{{- $name := default .Chart.Name .Values.nameOverride }}
+{{- if contains $name .Release.Name }}
+{{- .Release.Name | trunc 63 | trimSuffix "-" }}
+{{- else }}
+{{- printf "%s-%s" .Release.Name $name | trunc 63 | trimSuffix "-" }}
+{{- end }}
+{{- end }}
+{{- end }}
+
+{{- define "chargeops.labels" -}}
+helm.sh/chart: {{ printf "%s-%s" .Chart.Name .Chart.Version | replace "+" "_" | trunc 63 | trimSuffix "-" }}
+app.kubernetes.io/name: {{ include "chargeops.name" . }}
+app.kubernetes.io/instance: {{ .Release.Name }}
+app.kubernetes.io/version: {{ .Chart.AppVersion | quote }}
+app.kubernetes.io/managed-by: {{ .Release.Service }}
+app.kubernetes.io/part-of: chargeops
+{{- with .Values.commonLabels }}
+{{ toYaml . }}
+{{- end }}
+{{- end }}
+
+{{/* Selector labels of one component: (dict "context" $ "component" "gateway"). */}}
+{{- define "chargeops.selectorLabels" -}}
+app.kubernetes.io/name: {{ include "chargeops.name" .context }}
+app.kubernetes.io/instance: {{ .context.Release.Name }}
+app.kubernetes.io/component: {{ .component }}
+{{- end }}
+
+{{- define "chargeops.componentLabels" -}}
+{{ include "chargeops.labels" .context }}
+app.kubernetes.io/component: {{ .component }}
+{{- end }}
+
+{{- define "chargeops.image" -}}
+{{- printf "%s:%s" .Values.image.repository (default .Chart.AppVersion .Values.image.tag) }}
+{{- end }}
+
+{{- define "chargeops.operatorServiceAccount" -}}
+{{- if .Values.operator.serviceAccount.create }}
+{{- default (printf "%s-operator" (include "chargeops.fullname" .)) .Values.operator.serviceAccount.name }}
+{{- else }}
+{{- required "operator.serviceAccount.name is required when operator.serviceAccount.create is false" .Values.operator.serviceAccount.name }}
+{{- end }}
+{{- end }}
+
+{{- define "chargeops.gatewayServiceAccount" -}}
+{{- if .Values.gateway.serviceAccount.create }}
+{{- default (printf "%s-gateway" (include "chargeops.fullname" .)) .Values.gateway.serviceAccount.name }}
+{{- else }}
+{{- required "gateway.serviceAccount.name is required when gateway.serviceAccount.create is false" .Values.gateway.serviceAccount.name }}
+{{- end }}
+{{- end }}
+
+{{- define "chargeops.portalServiceAccount" -}}
+{{- if .Values.portal.serviceAccount.create }}
+{{- default (printf "%s-portal" (include "chargeops.fullname" .)) .Values.portal.serviceAccount.name }}
+{{- else }}
+{{- required "portal.serviceAccount.name is required when portal.serviceAccount.create is false" .Values.portal.serviceAccount.name }}
+{{- end }}
+{{- end }}
+
+{{- define "chargeops.gatewayTokenSecret" -}}
+{{- default (printf "%s-gateway-token" (include "chargeops.fullname" .)) .Values.gatewayToken.existingSecret }}
+{{- end }}
+
+{{- define "chargeops.signingKeySecret" -}}
+{{- default (printf "%s-signing-key" (include "chargeops.fullname" .)) .Values.signingKey.existingSecret }}
+{{- end }}
+
+{{/* The control API's URL, as the operator and the portal call it. */}}
+{{- define "chargeops.gatewayControlUrl" -}}
+{{- printf "http://%s.%s.svc:%v" (include "chargeops.gatewayControlService" .) .Release.Namespace .Values.gateway.controlPort }}
+{{- end }}
+
+{{/* The Service of the control API; the operator's and the portal's --gateway-url name it. */}}
+{{- define "chargeops.gatewayControlService" -}}
+{{- printf "%s-gateway-control" (include "chargeops.fullname" .) }}
+{{- end }}
+
+{{/* The approvers ConfigMap, the policy's parameters. */}}
+{{- define "chargeops.approversConfigMap" -}}
+{{- printf "%s-approvers" (include "chargeops.fullname" .) }}
+{{- end }}
+
+{{/* Where the control API token is mounted (the gateway, the operator and the portal). */}}
+{{- define "chargeops.tokenDir" -}}/var/run/chargeops{{- end }}
+
+{{/* The token volume: the token Secret's key as the file "token". */}}
+{{- define "chargeops.tokenVolume" -}}
+- name: gateway-token
+  secret:
+    secretName: {{ include "chargeops.gatewayTokenSecret" . }}
+    defaultMode: 0440
+    items:
+      - key: {{ .Values.gatewayToken.key }}
+        path: token
+{{- end }}
+
+{{/*
+Where the signing key is mounted (the operator and the portal; the gateway never sees it). A directory of
+its own: a Secret volume cannot hold another volume's mount point.
+*/}}
+{{- define "chargeops.signingKeyDir" -}}/var/run/chargeops-signing{{- end }}
+
+{{/* The signing key volume: the signing key Secret's key as the file "key". */}}
+{{- define "chargeops.signingKeyVolume" -}}
+- name: signing-key
+  secret:
+    secretName: {{ include "chargeops.signingKeySecret" . }}
+    defaultMode: 0440
+    items:
+      - key: {{ .Values.signingKey.key }}
+        path: key
+{{- end }}
