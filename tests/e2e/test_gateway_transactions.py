@@ -13,11 +13,14 @@ async def charger(control: Control, raw_charger: RawCharger) -> Frames:
     return Frames(await raw_charger("CP-TX"))
 
 
-START = {"connectorId": 1, "idTag": "TAG-OK", "meterStart": 1000, "timestamp": stamp()}
+def start(**changes: object) -> dict[str, object]:
+    """A StartTransaction stamped when it is made: a module-level stamp would look delivered late to a
+    test that runs more than five minutes after collection."""
+    return {"connectorId": 1, "idTag": "TAG-OK", "meterStart": 1000, "timestamp": stamp(), **changes}
 
 
 async def test_session_is_stored_with_its_energy(charger: Frames, control: Control) -> None:
-    started = await charger.call("StartTransaction", START)
+    started = await charger.call("StartTransaction", start())
     assert started["idTagInfo"]["status"] == "Accepted"
     stop = {
         "transactionId": started["transactionId"],
@@ -35,8 +38,9 @@ async def test_session_is_stored_with_its_energy(charger: Frames, control: Contr
 
 
 async def test_retried_start_and_stop_count_once(charger: Frames, control: Control) -> None:
-    first = await charger.call("StartTransaction", START)
-    again = await charger.call("StartTransaction", START)
+    message = start()
+    first = await charger.call("StartTransaction", message)
+    again = await charger.call("StartTransaction", message)
     assert again["transactionId"] == first["transactionId"]
     stop = {"transactionId": first["transactionId"], "meterStop": 2000, "timestamp": stamp(1)}
     await charger.call("StopTransaction", stop)
@@ -50,20 +54,20 @@ async def test_unauthorized_tag_is_refused_online_but_a_delivered_session_is_kep
 ) -> None:
     refused = await charger.call("Authorize", {"idTag": "STRANGER"})
     assert refused["idTagInfo"]["status"] == "Invalid"
-    started = await charger.call("StartTransaction", {**START, "idTag": "STRANGER"})
+    started = await charger.call("StartTransaction", start(idTag="STRANGER"))
     assert started["idTagInfo"]["status"] == "Invalid"
     _, page = await control.request("GET", "/v1/sessions?chargePointId=CP-TX")
     assert page["items"][0]["flags"] == ["UnknownIdTag"]
 
 
 async def test_a_start_delivered_after_an_offline_hour_is_flagged_late(charger: Frames, control: Control) -> None:
-    await charger.call("StartTransaction", {**START, "timestamp": stamp(-60)})
+    await charger.call("StartTransaction", start(timestamp=stamp(-60)))
     _, page = await control.request("GET", "/v1/sessions?chargePointId=CP-TX")
     assert page["items"][0]["flags"] == ["DeliveredLate"]
 
 
 async def test_meter_stop_below_start_is_flagged_not_billed_silently(charger: Frames, control: Control) -> None:
-    started = await charger.call("StartTransaction", START)
+    started = await charger.call("StartTransaction", start())
     stop = {"transactionId": started["transactionId"], "meterStop": 10, "timestamp": stamp(1)}
     await charger.call("StopTransaction", stop)
     _, page = await control.request("GET", "/v1/sessions?chargePointId=CP-TX")
@@ -71,7 +75,7 @@ async def test_meter_stop_below_start_is_flagged_not_billed_silently(charger: Fr
 
 
 async def test_meter_values_are_kept_as_readings(charger: Frames, control: Control) -> None:
-    started = await charger.call("StartTransaction", START)
+    started = await charger.call("StartTransaction", start())
     values = {
         "connectorId": 1,
         "transactionId": started["transactionId"],
