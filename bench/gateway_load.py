@@ -345,6 +345,7 @@ async def drive(target: Target, args: argparse.Namespace, mode: str, count: int)
         "connected": connected,
         "connect_s": round(max(item["connect_s"] for item in ready), 2),
         "connect_failures": dict(connect_failures),
+        "busy_retries": sum(item.get("busy_retries", 0) for item in ready),
         "window_s": round(window, 2),
         "held": held,
         "messages": replies,
@@ -482,6 +483,7 @@ def table(document: dict[str, Any]) -> str:
 
     row("chargers connected / held at end", lambda r: f"{r['connected']} / {r['held']}")
     row("connect + boot, all chargers", lambda r: f"{r['connect_s']:.1f} s")
+    row("connects answered 503, retried", lambda r: str(r.get("busy_retries", 0)))
     row("window", lambda r: f"{r['window_s']:.1f} s")
     row("messages (replies in window)", lambda r: str(r["messages"]))
     row("messages/s", lambda r: f"{r['messages_per_s']:.0f}")

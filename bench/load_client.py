@@ -31,7 +31,7 @@ from multiprocessing.connection import Connection
 from typing import Any
 
 from websockets.asyncio.client import ClientConnection, connect
-from websockets.exceptions import ConnectionClosed, InvalidStatus
+from websockets.exceptions import ConnectionClosed, InvalidHandshake, InvalidStatus
 from websockets.protocol import State
 from websockets.typing import Subprotocol
 
@@ -54,6 +54,8 @@ FACTORY_CONFIGURATION = {
     "SendLocalListMaxLength": "250",
     "MeterValueSampleInterval": "60",
 }
+# How often a charger answered 503 comes back after the Retry-After it was given, before giving up.
+BUSY_RETRIES = 50
 # How often pending calls are checked for a missing reply; the timeout itself is ``call_timeout_s``.
 SWEEP_INTERVAL_S = 1.0
 # A saturation run starts once the gateway has sent no call (convergence) for this long.
@@ -78,6 +80,17 @@ class Plan:
     connect_concurrency: int
     call_timeout_s: float
     seed: int
+
+
+def _retry_after_s(refused: InvalidStatus) -> float | None:
+    """The seconds a 503 answer asks to wait before trying again; None for any other answer."""
+    response = refused.response
+    if response.status_code != 503:
+        return None
+    try:
+        return float(response.headers.get("Retry-After", "1"))
+    except ValueError:
+        return 1.0
 
 
 class CallErrorReplyError(Exception):
@@ -347,6 +360,7 @@ class _Worker:
         self.up: list[LeanCharger] = []  # the ones that connected and finished setting up
         self.tasks: set[asyncio.Task[Any]] = set()
         self.connect_failures: collections.Counter[str] = collections.Counter()
+        self.busy_retries = 0  # connects answered 503 and tried again after Retry-After
         self.stop = asyncio.Event()
 
     async def run(self) -> None:
@@ -371,6 +385,7 @@ class _Worker:
                 "attempted": len(plan.chargers),
                 "connect_s": connect_s,
                 "connect_failures": dict(self.connect_failures),
+                "busy_retries": self.busy_retries,
                 "setup_call_errors": self.stats.total_call_errors,
                 "setup_timeouts": self.stats.total_timeouts,
             }
@@ -385,12 +400,23 @@ class _Worker:
         charger = LeanCharger(cp_id, self.stats)
         self.chargers.append(charger)
         try:
-            async with gate:
-                await charger.connect(
-                    plan.url, address=address, password=plan.password, timeout_s=max(60.0, plan.call_timeout_s)
-                )
-                self._spawn(charger.read_loop())
-                await charger.call("BootNotification", charger.boot_notification())
+            for attempt in range(BUSY_RETRIES + 1):
+                async with gate:
+                    try:
+                        await charger.connect(
+                            plan.url, address=address, password=plan.password, timeout_s=max(60.0, plan.call_timeout_s)
+                        )
+                    except InvalidStatus as error:
+                        retry_after_s = _retry_after_s(error)
+                        if retry_after_s is None or attempt == BUSY_RETRIES:
+                            raise
+                    else:
+                        self._spawn(charger.read_loop())
+                        await charger.call("BootNotification", charger.boot_notification())
+                        break
+                # The gateway is busy and said when to come back (503, Retry-After): a charger does.
+                self.busy_retries += 1
+                await asyncio.sleep(retry_after_s)
             await charger.call("StatusNotification", charger.status_notification("Available"))
             if charging:
                 await charger.call("StatusNotification", charger.status_notification("Preparing"))
@@ -399,6 +425,10 @@ class _Worker:
                 await charger.call("StatusNotification", charger.status_notification("Charging"))
         except InvalidStatus as error:
             self._connect_failed(f"HTTP {error.response.status_code}")
+            return False
+        except InvalidHandshake as error:  # no HTTP answer at all: the server closed the connection
+            self._connect_failed(type(error).__name__)
+            self.stats.sample_error(f"{cp_id} setup: {error!r}")
             return False
         except (OSError, TimeoutError, ConnectionClosed, ChargerGoneError, CallErrorReplyError) as error:
             self._connect_failed(type(error).__name__ + (f" {error.errno}" if isinstance(error, OSError) else ""))

@@ -2,10 +2,11 @@
 
 OCPI 2.2.1 (CDR object, ChargingPeriod) starts a new charging period "every moment/event that has
 relevance for the total costs", at least whenever another tariff element becomes active. We cut at every
-instant where a restriction may change its answer (``Restrictions.boundaries``), where charging turns into
-parking, and at forced cuts (month boundaries, so no period straddles two invoices). Each stretch is
-evaluated once, at its midpoint: no cut lies inside it, so the midpoint stands for all of it. Neighbours
-with the same components are merged back, except across a forced cut.
+instant where a restriction may change its answer (``Restrictions.calendar_boundaries``, worked out once
+per tariff and local day, and ``session_boundaries``), where charging turns into parking, and at forced
+cuts (month boundaries, so no period straddles two invoices). Each stretch is evaluated once, at its
+midpoint: no cut lies inside it, so the midpoint stands for all of it. Neighbours with the same components
+are merged back, except across a forced cut.
 
 Per dimension the first element of ``spec.elements`` that prices that dimension and whose restrictions hold
 wins (OCPI 2.2.1 Tariff object); a dimension no element prices in a period costs nothing there.

@@ -8,11 +8,12 @@ is earlier, and the whole day when both are equal), ``startDate`` ≤ local date
 local date of each instant, so a window FRIDAY 23:00–07:00 covers Friday 23:00–24:00 and Friday
 00:00–07:00, not Saturday morning.
 
-``boundaries`` lists every instant in a session where any of these can change its answer, so the pricing
-engine can cut charging periods there and evaluate each period once.
+``calendar_boundaries`` (per local day, the same for every session) and ``session_boundaries`` list every
+instant in a session where any of these can change its answer, so the pricing engine can cut charging
+periods there and evaluate each period once.
 """
 
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 from decimal import Decimal
@@ -82,13 +83,6 @@ class Restrictions:
     def uses_duration(self) -> bool:
         """Whether the restriction reads the time since the session started."""
         return self.min_duration_s is not None or self.max_duration_s is not None
-
-    def boundaries(self, profile: EnergyProfile, tz: ZoneInfo, local_days: Sequence[date]) -> Iterator[datetime]:
-        """Instants in (or near) the session where this restriction may start or stop holding; ``local_days``
-        are the site's dates the session touches (``days``)."""
-        for day in local_days:
-            yield from self.calendar_boundaries(day, tz)
-        yield from self.session_boundaries(profile)
 
     def calendar_boundaries(self, day: date, tz: ZoneInfo) -> Iterator[datetime]:
         """The instants of local ``day`` where the time of day, date or weekday conditions may change."""

@@ -52,6 +52,12 @@ validation.install()
 GC_THRESHOLDS = (50_000, 20, 10)
 
 
+# websockets drops a handshake still unanswered after ``open_timeout`` (10 s by default) without a
+# response. A password check admitted within ``password_wait_limit_s`` must still get its answer out: the
+# rest of the handshake (the store read, TLS) and the error of the queue's estimate get this much more.
+HANDSHAKE_SLACK_S = 5.0
+
+
 def settle_garbage_collector() -> None:
     """For a gateway process, once started: keep the start-up objects (modules, schemas, compiled
     statements) out of every collection, and collect the young generations less often."""
@@ -96,6 +102,7 @@ class Gateway:
             max_size=self.settings.max_frame_bytes,
             ping_interval=self.settings.ping_interval_s,
             compression=None,  # OCPP frames are small; per-message deflate costs CPU and memory per socket
+            open_timeout=self.settings.password_wait_limit_s + HANDSHAKE_SLACK_S,
         )
         self._control = web.AppRunner(routes.application(self, token=self.settings.api_token), access_log=None)
         await self._control.setup()

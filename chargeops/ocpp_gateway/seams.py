@@ -11,6 +11,15 @@ from typing import Literal, Protocol
 from chargeops.api.gateway import ObservedState, SessionFlag, StoredDesiredState
 
 
+class Login(Protocol):
+    """A charger's desired state and the check of its password, read together for its handshake."""
+
+    @property
+    def desired(self) -> StoredDesiredState | None: ...
+
+    async def verify(self, password: str) -> bool: ...
+
+
 class StartOutcome(Protocol):
     """What storing a StartTransaction gave."""
 
@@ -49,7 +58,7 @@ class Store(Protocol):
 
     async def get_desired(self, cp_id: str) -> StoredDesiredState | None: ...
 
-    async def verify_password(self, cp_id: str, password: str) -> bool: ...
+    async def login(self, cp_id: str) -> Login: ...
 
     async def get_observed(self, cp_id: str) -> ObservedState: ...
 

@@ -24,7 +24,6 @@ from chargeops.api.gateway import StoredDesiredState
 from chargeops.api.v1alpha1 import OcppVersion
 from chargeops.ocpp_gateway import auth, metrics, seams
 from chargeops.ocpp_gateway.context import ChargerContext, Clock, charger_logger
-from chargeops.ocpp_gateway.convergence import converge
 from chargeops.ocpp_gateway.convergence.runner import ConvergenceRunner
 from chargeops.ocpp_gateway.registry import REPLACED_CLOSE_CODE, REPLACED_REASON, LiveCharger, Registry
 from chargeops.ocpp_gateway.session import SESSION_CLASSES
@@ -59,7 +58,8 @@ class ChargerServer:
                 "Connect to /ocpp/{chargePointId}; the id is 1-48 characters of A-Z a-z 0-9 *_=+|@.-",
             )
         offered = _offered_subprotocols(request.headers)
-        desired = await self.store.get_desired(cp_id)
+        login = await self.store.login(cp_id)
+        desired = login.desired
         version = _choose_version(offered, desired)
         if version is None:
             return _refuse(
@@ -69,7 +69,7 @@ class ChargerServer:
                 f"Charge point {cp_id}: offer subprotocol ocpp1.6 or ocpp2.0.1 "
                 f"(Sec-WebSocket-Protocol); offered: {', '.join(offered) or 'none'}",
             )
-        refusal = await self._authenticate(connection, request, cp_id, desired)
+        refusal = await self._authenticate(connection, request, cp_id, login)
         if refusal is not None:
             return refusal
         self._admitted[connection] = (cp_id, version, desired)
@@ -81,8 +81,9 @@ class ChargerServer:
         return _SUBPROTOCOL[admitted[1]] if admitted else None
 
     async def _authenticate(  # noqa: PLR0911 - one early answer per reason a charger is refused
-        self, connection: ServerConnection, request: Request, cp_id: str, desired: StoredDesiredState | None
+        self, connection: ServerConnection, request: Request, cp_id: str, login: seams.Login
     ) -> Response | None:
+        desired = login.desired
         if desired is None:
             if self.settings.dev_accept_unknown:
                 log.warning(
@@ -121,7 +122,7 @@ class ChargerServer:
                 f"Charge point {cp_id}: send HTTP Basic credentials with the charge point id as user.",
             )
         try:
-            verified = await self.store.verify_password(cp_id, credentials.password)
+            verified = await login.verify(credentials.password)
         except store_errors.PasswordCheckBusyError as busy:
             # Queued any longer, the check would be answered after the charger gave up (a reconnect
             # storm): refused now, the charger comes back when the queue has drained.
@@ -168,7 +169,7 @@ class ChargerServer:
         )
         metrics.CONNECTIONS.labels(version.value).inc()
         ctx.logger.info("Connected (OCPP %s).", version.value)
-        runner.start(settled=converge.is_settled(desired, observed))
+        runner.start(observed)
         try:
             await self._receive(live)
         finally:

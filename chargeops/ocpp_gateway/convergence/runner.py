@@ -15,6 +15,7 @@ from typing import Any
 
 from websockets.exceptions import ConnectionClosed
 
+from chargeops.api.gateway import ObservedState
 from chargeops.api.v1alpha1 import OcppVersion
 from chargeops.ocpp_gateway import metrics
 from chargeops.ocpp_gateway.context import ChargerContext
@@ -41,22 +42,25 @@ class ConvergenceRunner:
         self.drift_interval_s = drift_interval_s
         self._wanted = asyncio.Event()
         self._first_wait_s: float | None = None
+        self._observed: ObservedState | None = None  # for the first convergence, as read on connect
         self._task: asyncio.Task[None] | None = None
         self.converged = asyncio.Event()
         self.failures = 0
 
-    def start(self, *, settled: bool = False) -> None:
+    def start(self, observed: ObservedState) -> None:
         """Begin: converge once after boot (or the boot wait), then whenever asked or on the drift timer.
 
-        A charger ``settled`` on connect (``converge.is_settled``: it was converged to this very
-        desired state, and nothing failed since) is not converged at once, as there is nothing to send:
+        ``observed`` is the charger's observed state as its connection was recorded; the first
+        convergence starts from it instead of reading it again. A charger already converged to its
+        desired state (``converge.is_settled``) is not converged at once, as there is nothing to send:
         its first drift check comes at a random time within the drift interval, so that the chargers of
         a reconnect storm (a gateway restart) spread their checks instead of all asking at once.
         """
-        if settled:
+        if converge.is_settled(self.ctx.desired, observed):
             self._first_wait_s = self.drift_interval_s * secrets.randbelow(1000) / 1000
             self.converged.set()
         else:
+            self._observed = observed
             self._wanted.set()
         self._task = asyncio.create_task(self._loop(), name=f"converge:{self.ctx.charge_point_id}")
 
@@ -93,12 +97,14 @@ class ConvergenceRunner:
 
     async def _once(self) -> None:
         ctx = self.ctx
+        observed, self._observed = self._observed, None  # fresh from the connect on the first run only
         desired = await ctx.store.get_desired(ctx.charge_point_id)
         ctx.set_desired(desired)
         if desired is None or not desired.desired.managed:
             self.converged.set()
             return  # an unknown charger (development switch) or an unmanaged one is left as it is
-        observed = await ctx.store.get_observed(ctx.charge_point_id)
+        if observed is None:
+            observed = await ctx.store.get_observed(ctx.charge_point_id)
         try:
             outcome = await converge.converge(self.dialect, desired, observed, now=ctx.now())
         except GatewayError as error:

@@ -10,7 +10,8 @@ Modules, from the bottom up:
 - ``migrations``: Alembic scripts and ``upgrade``, run by ``Store.open``.
 - ``folding``: how OCPP 2.0.1 events shape a session, in any order (pure).
 - ``desired``, ``observed``, ``transactions``, ``readings``, ``events``, ``sessions``: the queries.
-- ``credentials``: password hashes checked off the event loop, verified ones remembered.
+- ``credentials``: password hashes checked off the event loop, verified ones remembered, checks that
+  would come too late refused; ``scrypt_pool``: the threads (one per core) scrypt runs on.
 - ``store``: ``Store``, which puts them together; ``outcomes``: what its transaction methods answer.
 - ``errors``: what it raises.
 """

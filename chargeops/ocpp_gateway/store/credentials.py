@@ -29,12 +29,14 @@ the secret is the password, and nothing here depends on how much of it is right 
 """
 
 import asyncio
+import dataclasses
 import functools
 import hmac
 import math
 import secrets
 import time
 
+from chargeops.api import gateway
 from chargeops.ocpp_gateway import passwords
 from chargeops.ocpp_gateway.store import errors, scrypt_pool
 
@@ -46,6 +48,21 @@ _REMEMBERED = 65_536
 DEFAULT_WAIT_LIMIT_S = 10.0
 
 _Check = tuple[str, str, bytes]  # charger id, stored hash, HMAC of the password
+
+
+@dataclasses.dataclass(frozen=True)
+class Login:
+    """What a websocket handshake needs of the store, read at once: the charger's desired state (None:
+    unknown), and the check of a password against the hash read with it."""
+
+    desired: gateway.StoredDesiredState | None
+    _checker: "PasswordChecker"
+    _cp_id: str
+    _stored: str | None
+
+    async def verify(self, password: str) -> bool:
+        """``PasswordChecker.verify`` against the hash read with ``desired``."""
+        return await self._checker.verify(self._cp_id, password, stored=self._stored)
 
 
 class PasswordChecker:

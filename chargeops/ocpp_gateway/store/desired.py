@@ -46,6 +46,14 @@ def list_all(_db: database.Database, conn: Connection) -> list[gateway.StoredDes
     return [_to_stored(row) for row in rows]
 
 
+def get_for_login(
+    _db: database.Database, conn: Connection, cp_id: str
+) -> tuple[gateway.StoredDesiredState | None, str | None]:
+    """The stored desired state of ``cp_id`` and its password hash, from one row (or None, None)."""
+    row = conn.execute(select(tables.desired_states).where(_D.charge_point_id == cp_id)).mappings().first()
+    return (None, None) if row is None else (_to_stored(row), row["password_hash"])
+
+
 def password_hash(_db: database.Database, conn: Connection, cp_id: str) -> str | None:
     """The stored password hash of ``cp_id``, or None (no such charger, or no password)."""
     query = select(_D.password_hash).where(_D.charge_point_id == cp_id)

@@ -95,7 +95,10 @@ def update_state(
             return observed
         # Another writer created it just now: merge into theirs, under the lock.
         document = conn.execute(db.statement(_lock_document), key).scalar_one()
-    observed = merge(_to_observed(cp_id, document), changes, replace=replace)
+    current = _to_observed(cp_id, document)
+    observed = merge(current, changes, replace=replace)
+    if observed == current:
+        return observed  # nothing new (a StatusNotification repeating the status): no UPDATE to write
     conn.execute(
         db.statement(_update_document),
         {**key, "b_document": observed.model_dump(mode="json", by_alias=False), "b_now": now},

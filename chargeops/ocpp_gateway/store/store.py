@@ -118,6 +118,12 @@ class Store:
         self._passwords.forget(cp_id)
         return await self._db.write(desired.delete_charger, cp_id)
 
+    async def login(self, cp_id: str) -> credentials.Login:
+        """The desired state of ``cp_id`` and the check of its password, read in one transaction: what
+        the websocket handshake needs. ``Login.verify`` is ``verify_password`` without the second read."""
+        desired_state, stored = await self._db.read(desired.get_for_login, cp_id)
+        return credentials.Login(desired_state, self._passwords, cp_id, stored)
+
     async def verify_password(self, cp_id: str, password: str) -> bool:
         """Whether ``password`` is the Basic-auth password of ``cp_id``; False for an unknown id.
 

@@ -150,3 +150,19 @@ async def test_the_queue_wait_counts_the_jobs_ahead_of_each_thread() -> None:
     finally:
         release.set()
         pool.close()
+
+
+async def test_a_login_reads_the_desired_state_and_checks_against_the_hash_read_with_it(
+    store: Store, scrypts: list[int]
+) -> None:
+    stored = await store.put_desired("CP-1", DesiredState(password=PASSWORD, revision=4))
+    await store.put_desired("CP-NOPW", DesiredState())
+
+    login = await store.login("CP-1")
+    assert login.desired == stored
+    assert await login.verify(PASSWORD)
+    assert not await login.verify("wrong-password-here")
+    for unknown in ("CP-NOPW", "CP-UNKNOWN"):
+        assert not await (await store.login(unknown)).verify(PASSWORD)
+    assert (await store.login("CP-UNKNOWN")).desired is None
+    assert len(scrypts) == 2  # the hash of the PUT and the wrong password
