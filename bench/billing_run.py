@@ -13,7 +13,8 @@ The script:
    subscriptions built in memory);
 3. on one signal, every worker runs ``billing_pass.bill_site`` — the operator's billing pass — over its
    sites through the control API, as the operator would: sessions listed with their readings
-   (``withReadings``), priced, and an ``InvoiceSpec`` built per subscription and month;
+   (``withReadings``, as integer columns: ``readingsFormat=offsets``), priced, and an ``InvoiceSpec``
+   built per subscription and month;
 4. reports the wall time from the signal to the last worker's end, sessions, lines and invoices, the
    gateway requests, the peak RSS of each worker (``getrusage``) and of the gateway (``VmHWM``), CPU
    and the load average.

@@ -7,9 +7,9 @@ Energy is integer Wh; nothing here is a float.
 """
 
 from enum import StrEnum
-from typing import Annotated
+from typing import Annotated, Self
 
-from pydantic import AwareDatetime, Field
+from pydantic import AwareDatetime, Field, model_validator
 
 from chargeops.api.v1alpha1.charger import CHARGE_POINT_ID_PATTERN, OcppVersion
 from chargeops.api.v1alpha1.meta import ApiModel
@@ -106,6 +106,10 @@ class ObservedState(ApiModel):
 
     connected_since: AwareDatetime | None = None
     """When the current (or last) connection opened."""
+
+    replica: str | None = None
+    """The gateway replica holding the connection while connected. With several replicas on one
+    PostgreSQL, a charger whose replica stopped renewing its lease reads as not connected."""
 
     last_seen: AwareDatetime | None = None
     """When the charger last sent a message."""
@@ -258,6 +262,33 @@ class SessionWithReadingsPage(ApiModel):
     """A page of sessions with their readings (`withReadings=true`): ordered and paged like `SessionPage`."""
 
     items: list[SessionWithReadings]
+    """The sessions of this page, each with its readings."""
+
+    next_cursor: str | None = None
+    """Pass as `cursor` to get the next page; unset on the last page."""
+
+
+class SessionWithReadingOffsets(Session):
+    """A session with its readings as two columns, as `GET /v1/sessions?withReadings=true&readingsFormat=offsets`
+    lists it: what a bulk reader (the billing pass) parses without a timestamp or an object per reading."""
+
+    reading_offsets_us: list[int]
+    """Microseconds from `startedAt` to each Energy.Active.Import.Register reading, oldest first."""
+
+    reading_energies_wh: list[int]
+    """The register at each of those instants, in Wh: one per offset."""
+
+    @model_validator(mode="after")
+    def _columns_match(self) -> Self:
+        if len(self.reading_offsets_us) != len(self.reading_energies_wh):
+            raise ValueError("readingOffsetsUs and readingEnergiesWh must be equally long")
+        return self
+
+
+class SessionWithReadingOffsetsPage(ApiModel):
+    """A page of sessions with their readings as columns (`readingsFormat=offsets`), paged like `SessionPage`."""
+
+    items: list[SessionWithReadingOffsets]
     """The sessions of this page, each with its readings."""
 
     next_cursor: str | None = None

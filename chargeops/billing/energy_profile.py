@@ -17,7 +17,7 @@ never rises parks all along.
 """
 
 from bisect import bisect_left, bisect_right
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from fractions import Fraction
@@ -28,6 +28,21 @@ from chargeops.billing.money import divide_half_up
 
 MICROSECOND = timedelta(microseconds=1)
 MICROSECONDS_PER_SECOND = 1_000_000
+
+
+@dataclass(frozen=True)
+class ReadingOffsets:
+    """A session's readings as two columns, as the gateway lists them for the billing pass
+    (``SessionWithReadingOffsets``): no timestamp or object per reading to make and take apart."""
+
+    offsets_us: Sequence[int]
+    """Microseconds from the session's start to each reading."""
+    energies_wh: Sequence[int]
+    """The register at each of those instants, in Wh."""
+
+
+# What a profile is made from: the readings as records, or as columns.
+Readings = Iterable[MeterReading] | ReadingOffsets
 
 
 @dataclass(frozen=True)
@@ -44,7 +59,7 @@ class EnergyProfile:
     energies_wh: tuple[int, ...]
 
     @classmethod
-    def of(cls, session: Session, readings: Iterable[MeterReading]) -> "EnergyProfile":
+    def of(cls, session: Session, readings: Readings) -> "EnergyProfile":
         """The profile of a stopped session from its start and stop registers and readings in between.
 
         Readings outside the session are ignored. Raises a ``SessionNotBillableError`` when the session is
@@ -60,11 +75,18 @@ class EnergyProfile:
         base = session.meter_start_wh
         duration = (stop - start) // MICROSECOND
         # Offsets in whole microseconds are exact (so are the timestamps) and sort as the instants do.
-        samples = [
-            (offset, reading.energy_wh - base)
-            for reading in readings
-            if 0 < (offset := (reading.timestamp - start) // MICROSECOND) < duration
-        ]
+        if isinstance(readings, ReadingOffsets):
+            samples = [
+                (offset, energy_wh - base)
+                for offset, energy_wh in zip(readings.offsets_us, readings.energies_wh, strict=True)
+                if 0 < offset < duration
+            ]
+        else:
+            samples = [
+                (offset, reading.energy_wh - base)
+                for reading in readings
+                if 0 < (offset := (reading.timestamp - start) // MICROSECOND) < duration
+            ]
         samples.sort()
         samples.append((duration, session.meter_stop_wh - base))
         times, energies = _checked(session.id, samples)

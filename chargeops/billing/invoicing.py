@@ -35,6 +35,7 @@ from chargeops.api.v1alpha1 import (
 )
 from chargeops.api.v1alpha1.meta import DNS_SUBDOMAIN_MAX
 from chargeops.billing import periods, proration, review
+from chargeops.billing.energy_profile import ReadingOffsets
 from chargeops.billing.errors import CurrencyMismatchError, InvoiceTooLargeError, SessionNotBillableError
 from chargeops.billing.money import minor_digits, vat_amount, zero
 from chargeops.billing.pricing import SessionPart, session_parts
@@ -52,8 +53,8 @@ class BillableSession:
     """A session with everything needed to price it."""
 
     session: Session
-    readings: Sequence[MeterReading]
-    """Its energy register readings, in any order."""
+    readings: Sequence[MeterReading] | ReadingOffsets
+    """Its energy register readings, in any order (as records or as columns)."""
     tariff: TariffSpec
     """The tariff snapshot in force at the session's start."""
     charger: str

@@ -17,7 +17,7 @@ from decimal import Decimal
 from itertools import groupby
 from zoneinfo import ZoneInfo
 
-from chargeops.api.gateway import MeterReading, Session
+from chargeops.api.gateway import Session
 from chargeops.api.v1alpha1 import ComponentCharge, PriceComponent, TariffDimensionType, TariffSpec
 from chargeops.billing import periods
 from chargeops.billing.charging_periods import (
@@ -29,7 +29,7 @@ from chargeops.billing.charging_periods import (
     CompiledTariff,
     charging_periods,
 )
-from chargeops.billing.energy_profile import MICROSECONDS_PER_SECOND, EnergyProfile
+from chargeops.billing.energy_profile import MICROSECONDS_PER_SECOND, EnergyProfile, Readings
 from chargeops.billing.errors import CurrencyMismatchError, TooManyComponentsError
 from chargeops.billing.money import SECONDS_PER_HOUR, WH_PER_KWH, decimal_ratio, round_money, round_ratio, zero
 from chargeops.billing.step_size import Billed, apply_step_sizes, round_up_to_step
@@ -78,7 +78,7 @@ class PricedSession:
 
 def price_session(
     session: Session,
-    readings: Iterable[MeterReading],
+    readings: Readings,
     *,
     tariff: TariffSpec,
     time_zone: str | ZoneInfo,
@@ -108,7 +108,7 @@ def price_session(
 
 def session_parts(
     session: Session,
-    readings: Iterable[MeterReading],
+    readings: Readings,
     *,
     tariff: TariffSpec,
     time_zone: str | ZoneInfo,
@@ -124,7 +124,7 @@ def session_parts(
 
 def _prepared(
     session: Session,
-    readings: Iterable[MeterReading],
+    readings: Readings,
     *,
     tariff: TariffSpec,
     time_zone: str | ZoneInfo,

@@ -10,7 +10,13 @@ import click
 
 from chargeops.ocpp_gateway import app, session
 from chargeops.ocpp_gateway.app import Gateway
-from chargeops.ocpp_gateway.settings import DEFAULT_DATABASE_URL, GatewaySettings
+from chargeops.ocpp_gateway.settings import (
+    DEFAULT_DATABASE_URL,
+    DEFAULT_LEASE_INTERVAL_S,
+    LEASE_RENEWALS,
+    GatewaySettings,
+    default_replica_id,
+)
 
 TOKEN_ENV = "CHARGEOPS_GATEWAY_TOKEN"  # noqa: S105 - the name of a variable, not a secret
 
@@ -52,6 +58,18 @@ def _split(address: str, *, default_port: int) -> tuple[str, int]:
     show_default=True,
     help="Seconds a charger waits for its handshake: a password check queued longer is answered 503 (Retry-After).",
 )
+@click.option(
+    "--replica-id",
+    default=None,
+    help="This process's name among the replicas sharing a PostgreSQL store (default: <hostname>-<pid>).",
+)
+@click.option(
+    "--lease-interval",
+    default=DEFAULT_LEASE_INTERVAL_S,
+    show_default=True,
+    help=f"Seconds between renewals of this replica's lease (PostgreSQL); after {LEASE_RENEWALS} missed renewals "
+    "its chargers read offline.",
+)
 @click.option("--log-level", default="INFO", show_default=True)
 @click.option("--wire-log", is_flag=True, help="Log every OCPP frame (id tags included).")
 def gateway(  # noqa: PLR0917 - click passes one argument per option
@@ -64,6 +82,8 @@ def gateway(  # noqa: PLR0917 - click passes one argument per option
     dev_accept_unknown: bool,
     response_timeout: float,
     password_wait_limit: float,
+    replica_id: str | None,
+    lease_interval: float,
     log_level: str,
     wire_log: bool,
 ) -> None:
@@ -88,6 +108,8 @@ def gateway(  # noqa: PLR0917 - click passes one argument per option
         dev_accept_unknown=dev_accept_unknown,
         response_timeout_s=response_timeout,
         password_wait_limit_s=password_wait_limit,
+        replica_id=replica_id or default_replica_id(),
+        lease_interval_s=lease_interval,
     )
     if dev_accept_unknown:
         logging.getLogger("chargeops.gateway").warning(

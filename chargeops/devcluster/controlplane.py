@@ -302,6 +302,42 @@ class ControlPlane:
         """The servers that are no longer running; a healthy control plane has none."""
         return [process for process in self._processes if not process.running()]
 
+    def stop_apiserver(self) -> None:
+        """Stop kube-apiserver alone (SIGKILL: no graceful drain), leaving etcd and its data as they are.
+
+        For fault tests: clients see the API go away mid-request; ``start_apiserver`` brings it back.
+        """
+        apiserver = self._apiserver_process()
+        if apiserver.running():
+            apiserver.popen.kill()
+        apiserver.popen.wait()
+
+    def start_apiserver(self, *, timeout_s: float = DEFAULT_START_TIMEOUT_S) -> None:
+        """Start kube-apiserver again on the same port, keys and etcd, and return once it serves.
+
+        Called from a thread other than the main one (``asyncio.to_thread``), the new process lacks the
+        die-with-parent guard (``processes.spawn``); ``stop`` and the ``atexit`` stop still end it.
+        """
+        old = self._apiserver_process()
+        if old.running():
+            raise RuntimeError("kube-apiserver is still running; stop_apiserver() first")
+        apiserver = processes.spawn(
+            "kube-apiserver",
+            components.apiserver_command(binaries.ensure(binaries.KUBE_APISERVER), self._apiserver),
+            log_path=self.workdir / "kube-apiserver.log",
+        )
+        self._processes[self._processes.index(old)] = apiserver
+        readiness.wait_for_apiserver(
+            apiserver,
+            server_url=self.server,
+            ca_file=self.ca_file,
+            token=self.token_for(identities.ADMIN),
+            deadline=time.monotonic() + timeout_s,
+        )
+
+    def _apiserver_process(self) -> processes.ManagedProcess:
+        return next(process for process in self._processes if process.name == "kube-apiserver")
+
     def stop(self) -> None:
         """Stop both servers and, if the work folder was temporary, remove it. Safe to call twice."""
         atexit.unregister(self.stop)

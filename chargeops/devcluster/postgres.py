@@ -163,6 +163,22 @@ class PostgresServer:
         self._stop_process()
         shutil.rmtree(self.workdir, ignore_errors=True)
 
+    def halt(self) -> None:
+        """Stop the server process (fast shutdown: sessions are ended) and keep its data, for ``resume``.
+
+        For fault tests: clients see PostgreSQL go away, then come back with everything committed.
+        """
+        self._stop_process()
+
+    def resume(self, *, timeout_s: float = DEFAULT_START_TIMEOUT_S) -> None:
+        """Start the halted server again on the same port and data; return once it accepts connections.
+
+        Call it from the main thread: under root the server's death signal is tied to the calling thread.
+        """
+        if self._process is not None:
+            raise RuntimeError("PostgreSQL is still running; halt() first")
+        self._run(deadline=time.monotonic() + timeout_s)
+
     def __enter__(self) -> Self:
         return self
 

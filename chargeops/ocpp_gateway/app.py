@@ -3,12 +3,19 @@
 Called by ``chargeops gateway`` and by tests. It also implements the control API's ``Backend``: desired
 state goes to the store and, when the charger is connected here, straight to its convergence runner;
 observed state comes from the store, with connection facts of chargers connected here taken live.
+
+Several replicas (processes) may share one PostgreSQL store; each charger's websocket is held by one of
+them. Each replica keeps a lease (``leases``) and LISTENs for desired-state changes (``store.listener``):
+a change written through any replica's control API reaches the replica holding the charger, which
+converges it as it would a PUT of its own. A command for a charger held by another replica is answered
+409 ``ChargerOnAnotherReplica`` naming that replica. On SQLite there is one replica and neither runs.
 """
 
 import asyncio
 import contextlib
 import gc
 import logging
+import socket
 import ssl
 from datetime import UTC, datetime
 from typing import Any
@@ -28,10 +35,12 @@ from chargeops.api.gateway import (
 from chargeops.ocpp_gateway import server, validation
 from chargeops.ocpp_gateway.context import Clock
 from chargeops.ocpp_gateway.control import commands, routes
-from chargeops.ocpp_gateway.errors import ChargerNotConnectedError
-from chargeops.ocpp_gateway.registry import Registry
+from chargeops.ocpp_gateway.errors import ChargerNotConnectedError, ChargerOnAnotherReplicaError
+from chargeops.ocpp_gateway.leases import LeaseKeeper
+from chargeops.ocpp_gateway.registry import LiveCharger, Registry
 from chargeops.ocpp_gateway.settings import GatewaySettings
 from chargeops.ocpp_gateway.store import Store
+from chargeops.ocpp_gateway.store.listener import ChangeListener
 
 log = logging.getLogger(__name__)
 
@@ -82,6 +91,9 @@ class Gateway:
         self.chargers = server.ChargerServer(settings, store, self.registry, clock)
         self._ws: Server | None = None
         self._control: web.AppRunner | None = None
+        self._lease: LeaseKeeper | None = None
+        self._listener: ChangeListener | None = None
+        self._changes: set[asyncio.Task[None]] = set()
 
     @classmethod
     async def open(cls, settings: GatewaySettings, *, clock: Clock = utc_now) -> "Gateway":
@@ -89,8 +101,21 @@ class Gateway:
         store = await Store.open(settings.database_url, password_wait_limit_s=settings.password_wait_limit_s)
         return cls(settings, store, clock=clock)
 
+    @property
+    def replicated(self) -> bool:
+        """Whether other replicas may share the store (PostgreSQL), so leases and LISTEN run."""
+        return self.store.dialect == "postgresql"
+
     async def start(self) -> None:
-        """Listen for chargers and for the control API."""
+        """Listen for desired-state changes (PostgreSQL), for chargers and for the control API."""
+        if self.replicated:
+            self._listener = ChangeListener(
+                self.settings.database_url,
+                on_change=self._desired_changed,
+                on_reconnect=self._check_held_chargers,
+                check_interval_s=self.settings.lease_interval_s,
+            )
+            await self._listener.start()
         self._ws = await serve(
             self.chargers.serve_connection,
             self.settings.ocpp_host,
@@ -107,8 +132,19 @@ class Gateway:
         self._control = web.AppRunner(routes.application(self, token=self.settings.api_token), access_log=None)
         await self._control.setup()
         await web.TCPSite(self._control, self.settings.control_host, self.settings.control_port).start()
+        if self.replicated:
+            self._lease = LeaseKeeper(
+                self.store,
+                self.settings.replica_id,
+                ocpp_address=f"{_advertised(self.settings.ocpp_host)}:{self.ocpp_port}",
+                control_address=f"{_advertised(self.settings.control_host)}:{self.control_port}",
+                interval_s=self.settings.lease_interval_s,
+                ttl_s=self.settings.lease_ttl_s,
+            )
+            await self._lease.start()
         log.info(
-            "Gateway listening: chargers on %s://%s:%s/ocpp/{id}, control API on http://%s:%s.",
+            "Gateway replica %s listening: chargers on %s://%s:%s/ocpp/{id}, control API on http://%s:%s.",
+            self.settings.replica_id,
             "wss" if self.settings.tls else "ws",
             self.settings.ocpp_host,
             self.ocpp_port,
@@ -129,13 +165,20 @@ class Gateway:
         return int(next(iter(self._control.addresses))[1])
 
     async def stop(self) -> None:
-        """Close every connection, stop listening, close the store."""
+        """Close every connection, stop listening, end the lease, close the store."""
+        if self._listener is not None:
+            await self._listener.stop()
         if self._ws is not None:
             self._ws.close()
             with contextlib.suppress(asyncio.TimeoutError):
                 await asyncio.wait_for(self._ws.wait_closed(), 10)
         if self._control is not None:
             await self._control.cleanup()
+        for task in list(self._changes):
+            task.cancel()
+        await asyncio.gather(*self._changes, return_exceptions=True)
+        if self._lease is not None:
+            await self._lease.stop()
         await self.store.close()
 
     def _tls_context(self) -> ssl.SSLContext | None:
@@ -145,6 +188,46 @@ class Gateway:
         context.minimum_version = ssl.TLSVersion.TLSv1_2  # OCPP 1.6 Security Whitepaper §2.4: TLS 1.2 or higher
         context.load_cert_chain(str(self.settings.tls_cert), str(self.settings.tls_key))
         return context
+
+    # Desired-state changes written through other replicas (PostgreSQL LISTEN).
+
+    def _desired_changed(self, cp_id: str) -> None:
+        """A replica (maybe this one) changed the desired state of ``cp_id``: converge it if held here."""
+        if self.registry.get(cp_id) is None:
+            return
+        task = asyncio.create_task(self._reload_desired(cp_id), name=f"desired-changed:{cp_id}")
+        self._changes.add(task)
+        task.add_done_callback(self._changes.discard)
+
+    async def _reload_desired(self, cp_id: str) -> None:
+        try:
+            stored = await self.store.get_desired(cp_id)
+        except Exception:
+            # The runner reads the desired state again on its next convergence (drift timer, reconnect).
+            log.exception("[%s] Could not read the changed desired state.", cp_id)
+            return
+        live = self.registry.get(cp_id)
+        if live is not None:
+            await self._adopt(live, stored)
+
+    async def _check_held_chargers(self) -> None:
+        """After LISTEN was down, notifications may be lost: compare every held charger once."""
+        desired = {stored.charge_point_id: stored for stored in await self.store.list_desired()}
+        held = self.registry.all()
+        for live in held:
+            await self._adopt(live, desired.get(live.ctx.charge_point_id))
+        log.info("Checked the desired state of %s chargers held by replica %s.", len(held), self.settings.replica_id)
+
+    async def _adopt(self, live: LiveCharger, stored: StoredDesiredState | None) -> None:
+        """Bring a held charger to ``stored``, as a local PUT or DELETE does; nothing if it has it already."""
+        if stored is None:
+            if live.ctx.desired is not None:  # deleted through another replica
+                await live.connection.close(1008, "This charge point is no longer known to the gateway.")
+            return
+        if stored != live.ctx.desired:
+            live.ctx.logger.info("Desired state changed (revision %s); converging.", stored.desired.revision)
+            live.ctx.set_desired(stored)
+            live.runner.request()
 
     # The control API's Backend.
 
@@ -169,10 +252,13 @@ class Gateway:
         return bool(deleted)
 
     async def observed(self, cp_id: str) -> ObservedState:
-        return self._with_live_facts(await self.store.get_observed(cp_id))
+        observed = await self.store.get_observed(cp_id)
+        return self._with_live_facts(observed, await self._live_replicas([observed]))
 
     async def all_observed(self) -> list[ObservedState]:
-        return [self._with_live_facts(observed) for observed in await self.store.list_observed()]
+        every = await self.store.list_observed()
+        live_replicas = await self._live_replicas(every)
+        return [self._with_live_facts(observed, live_replicas) for observed in every]
 
     async def sessions(self, **query: Any) -> SessionPage:
         return await self.store.list_sessions(**query)
@@ -189,10 +275,33 @@ class Gateway:
     async def command(self, cp_id: str, name: str, command: commands.Command) -> dict[str, Any]:
         live = self.registry.get(cp_id)
         if live is None:
+            await self._refuse_held_elsewhere(cp_id)
             raise ChargerNotConnectedError(
                 f"Charge point {cp_id} is not connected to this gateway.", charge_point_id=cp_id
             )
         return await commands.run(live.session, live.ctx.ocpp_version, name, command)
+
+    async def _refuse_held_elsewhere(self, cp_id: str) -> None:
+        """Raise ``ChargerOnAnotherReplicaError`` if a live replica other than this one holds ``cp_id``.
+
+        A command is not forwarded: the control API of another replica may not be reachable from here
+        (it listens on loopback by default), and the caller knows best how to reach it.
+        """
+        if not self.replicated:
+            return
+        observed = await self.store.get_observed(cp_id)
+        holder = observed.replica
+        if not observed.connected or holder is None or holder == self.settings.replica_id:
+            return
+        lease = (await self.store.live_replicas()).get(holder)
+        if lease is not None:
+            raise ChargerOnAnotherReplicaError(
+                f"Charge point {cp_id} is connected to gateway replica {holder} (control API at "
+                f"{lease.control_address}), not to this one ({self.settings.replica_id}): send the command there.",
+                charge_point_id=cp_id,
+                replica_id=holder,
+                control_address=lease.control_address,
+            )
 
     async def ready(self) -> bool:
         try:
@@ -201,12 +310,27 @@ class Gateway:
             return False
         return self._ws is not None
 
-    def _with_live_facts(self, observed: ObservedState) -> ObservedState:
+    async def _live_replicas(self, observed: list[ObservedState]) -> frozenset[str]:
+        """The replicas whose lease runs, read only if some charger reads connected to another one."""
+        if self.replicated and any(state.connected and state.replica != self.settings.replica_id for state in observed):
+            return frozenset(await self.store.live_replicas())
+        return frozenset()
+
+    def _with_live_facts(self, observed: ObservedState, live_replicas: frozenset[str]) -> ObservedState:
         live = self.registry.get(observed.charge_point_id)
         if live is not None:
-            return observed.model_copy(update={"connected": True, "last_seen": live.ctx.last_seen})
-        if observed.connected and self.settings.database_url.startswith("sqlite"):
-            # A SQLite store has one gateway process: a charger that is not in its registry is not connected,
-            # whatever a process killed before it could record the disconnect left in the store.
-            return observed.model_copy(update={"connected": False})
-        return observed
+            return observed.model_copy(
+                update={"connected": True, "last_seen": live.ctx.last_seen, "replica": self.settings.replica_id}
+            )
+        if not observed.connected:
+            return observed
+        # Not here: on SQLite there is no other gateway process, and on PostgreSQL the replica named must
+        # still hold its lease. Otherwise a process killed before it could record the disconnect left it.
+        if self.replicated and observed.replica != self.settings.replica_id and observed.replica in live_replicas:
+            return observed
+        return observed.model_copy(update={"connected": False, "replica": None})
+
+
+def _advertised(host: str) -> str:
+    """The address other replicas and operators can use: the host name in place of a wildcard address."""
+    return socket.gethostname() if host in {"", "0.0.0.0", "::"} else host  # noqa: S104 - compared, not bound

@@ -5,6 +5,7 @@
           ├── ChargerRefusedError       the charger answered a call with a CallError or a refusal
           ├── ChargerTimeoutError       the charger did not answer a call in time
           ├── ChargerNotConnectedError  a command for a charger with no open connection here
+          │    └── ChargerOnAnotherReplicaError  ... because another gateway replica holds it
           └── GatewayConfigError        the gateway was started with settings that cannot work
 
 Protocol violations by a charger are not ours: they are ``ocpp.exceptions`` raised inside handlers, and
@@ -40,6 +41,17 @@ class ChargerNotConnectedError(GatewayError):
     """No connection to the charger is open on this gateway."""
 
     reason = "ChargerNotConnected"
+
+
+class ChargerOnAnotherReplicaError(ChargerNotConnectedError):
+    """The charger is connected, to another gateway replica sharing the store: send the command there."""
+
+    reason = "ChargerOnAnotherReplica"
+
+    def __init__(self, message: str, *, charge_point_id: str, replica_id: str, control_address: str) -> None:
+        super().__init__(message, charge_point_id=charge_point_id)
+        self.replica_id = replica_id
+        self.control_address = control_address
 
 
 class GatewayConfigError(GatewayError):

@@ -69,6 +69,7 @@ class Store(Protocol):
         *,
         replace: Collection[str] = (),
         now: datetime | None = None,
+        if_held_by: str | None = None,
     ) -> ObservedState: ...
 
     async def start_transaction(

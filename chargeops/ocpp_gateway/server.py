@@ -164,7 +164,13 @@ class ChargerServer:
         ctx.last_seen = now
         observed = await self.store.update_observed(
             cp_id,
-            {"connected": True, "connected_since": now, "last_seen": now, "ocpp_version": version.value},
+            {
+                "connected": True,
+                "connected_since": now,
+                "last_seen": now,
+                "ocpp_version": version.value,
+                "replica": self.settings.replica_id,
+            },
             now=now,
         )
         metrics.CONNECTIONS.labels(version.value).inc()
@@ -188,9 +194,14 @@ class ChargerServer:
         changes: dict[str, Any] = {"last_seen": live.ctx.last_seen}
         if current:
             changes["connected"] = False
+            changes["replica"] = None
+        # Only while this replica holds the charger: it may have reconnected to another replica already.
+        update = self.store.update_observed(
+            live.ctx.charge_point_id, changes, now=live.ctx.now(), if_held_by=self.settings.replica_id
+        )
         with contextlib.suppress(Exception):
             # The store may be the reason the connection ended; a disconnect must still finish cleanly.
-            await asyncio.shield(self.store.update_observed(live.ctx.charge_point_id, changes, now=live.ctx.now()))
+            await asyncio.shield(update)
         close = live.connection.close_code
         live.ctx.logger.info("Disconnected (close code %s).", close)
 

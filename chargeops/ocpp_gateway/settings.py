@@ -1,6 +1,8 @@
 """How a gateway process is configured; ``chargeops gateway`` fills this from flags and environment."""
 
 import dataclasses
+import os
+import socket
 from pathlib import Path
 
 from chargeops.ocpp_gateway.errors import GatewayConfigError
@@ -9,6 +11,16 @@ DEFAULT_DATABASE_URL = "sqlite+aiosqlite:///chargeops-gateway.db"
 # Inbound OCPP frames are small; MeterValues with many samples stay well under this. A larger frame
 # closes the connection with 1009 (message too big) rather than exhausting memory.
 DEFAULT_MAX_FRAME_BYTES = 256 * 1024
+# Several replicas share a PostgreSQL; each renews its lease this often, and a lease not renewed for
+# LEASE_RENEWALS intervals has expired: the chargers that replica held read as disconnected.
+DEFAULT_LEASE_INTERVAL_S = 5.0
+LEASE_RENEWALS = 3
+REPLICA_ID_MAX_LENGTH = 128
+
+
+def default_replica_id() -> str:
+    """``<hostname>-<pid>``: unique per process on a host, and a pod's hostname is its name."""
+    return f"{socket.gethostname()}-{os.getpid()}"[-REPLICA_ID_MAX_LENGTH:]
 
 
 @dataclasses.dataclass(frozen=True)
@@ -32,12 +44,23 @@ class GatewaySettings:
     drift_interval_s: float = 600.0
     max_frame_bytes: int = DEFAULT_MAX_FRAME_BYTES
     ping_interval_s: float | None = 60.0
+    replica_id: str = dataclasses.field(default_factory=default_replica_id)
+    lease_interval_s: float = DEFAULT_LEASE_INTERVAL_S
 
     def __post_init__(self) -> None:
         if (self.tls_cert is None) != (self.tls_key is None):
             raise GatewayConfigError("--tls-cert and --tls-key go together: give both or neither")
         if len(self.api_token) < 16:
             raise GatewayConfigError("the control API token must be at least 16 characters")
+        if not 1 <= len(self.replica_id) <= REPLICA_ID_MAX_LENGTH:
+            raise GatewayConfigError(f"the replica id must be 1 to {REPLICA_ID_MAX_LENGTH} characters")
+        if self.lease_interval_s <= 0:
+            raise GatewayConfigError("the lease interval must be positive")
+
+    @property
+    def lease_ttl_s(self) -> float:
+        """How long a lease runs after a renewal: a replica that missed this many renewals is gone."""
+        return self.lease_interval_s * LEASE_RENEWALS
 
     @property
     def tls(self) -> bool:

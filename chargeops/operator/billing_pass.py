@@ -24,7 +24,7 @@ from collections.abc import AsyncIterator, Iterable, Mapping, Sequence
 from datetime import UTC, date, datetime
 from zoneinfo import ZoneInfo
 
-from chargeops.api.gateway import MeterReading, Session, SessionWithReadings
+from chargeops.api.gateway import MeterReading, Session, SessionWithReadingOffsets, SessionWithReadings
 from chargeops.api.v1alpha1 import (
     Charger,
     Invoice,
@@ -39,6 +39,7 @@ from chargeops.api.v1alpha1 import (
 )
 from chargeops.api.v1alpha1 import conditions as c
 from chargeops.billing import periods
+from chargeops.billing.energy_profile import ReadingOffsets
 from chargeops.billing.invoicing import BillableSession, InvoiceDraft, build_invoice, invoice_name
 from chargeops.operator import stripe_mirror, tariff_history
 from chargeops.operator import subscriptions as coverage
@@ -368,8 +369,11 @@ class _Ledger:
         tariff = self.tariffs[cp_id]
         if tariff is None:
             return None
-        if isinstance(session, SessionWithReadings):
-            readings: Sequence[MeterReading] = session.readings
+        readings: Sequence[MeterReading] | ReadingOffsets
+        if isinstance(session, SessionWithReadingOffsets):
+            readings = ReadingOffsets(session.reading_offsets_us, session.reading_energies_wh)
+        elif isinstance(session, SessionWithReadings):
+            readings = session.readings
         else:
             readings = await self.gateway.readings(session.id)
         return BillableSession(
@@ -443,7 +447,7 @@ async def _sessions(
     if started_from < readings_from:
         listings.append(gateway.sessions(id_tag=tags, started_from=started_from, started_to=min(readings_from, until)))
     recent_from = max(started_from, readings_from)
-    listings.append(gateway.sessions_with_readings(id_tag=tags, started_from=recent_from, started_to=until))
+    listings.append(gateway.sessions_with_reading_offsets(id_tag=tags, started_from=recent_from, started_to=until))
     found: list[Session] = []
     for listing in listings:
         async for session in listing:

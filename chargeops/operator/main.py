@@ -5,13 +5,14 @@
 
 import asyncio
 import gc
+import logging
 import threading
 from collections.abc import Collection
 
 import kopf
 from kubernetes import client as k8s
 
-from chargeops.operator import runtime
+from chargeops.operator import runtime, watch_guard
 from chargeops.operator.gateway_client import GatewayClient
 from chargeops.operator.handlers import (  # noqa: F401 - importing registers the handlers with kopf
     billing,
@@ -70,12 +71,37 @@ async def run(
     stop_flag: asyncio.Event | threading.Event | None = None,
     ready_flag: asyncio.Event | threading.Event | None = None,
 ) -> None:
-    """Run until ``stop_flag`` is set (or the process is signalled); cluster-wide unless ``namespaces``."""
-    await kopf.operator(
-        clusterwide=not namespaces,
-        namespaces=list(namespaces),
-        standalone=True,  # one active replica, as DESIGN.md says; no kopf peering objects needed
-        memo=memo_for(settings, kubeconfig=kubeconfig),
-        stop_flag=stop_flag,
-        ready_flag=ready_flag,
+    """Run until ``stop_flag`` is set (or the process is signalled); cluster-wide unless ``namespaces``.
+
+    Raises ``WatchLostError`` (after stopping kopf) if kopf gives up watching a resource, so that the
+    process exits and its Deployment starts it again instead of it running on blind (``watch_guard``).
+    """
+    lost = asyncio.Event()
+    guard = watch_guard.WatchLostHandler(lost, asyncio.get_running_loop())
+    kopf_logger = logging.getLogger(watch_guard.KOPF_ORCHESTRATION_LOGGER)
+    kopf_logger.addHandler(guard)
+    operator = asyncio.create_task(
+        kopf.operator(
+            clusterwide=not namespaces,
+            namespaces=list(namespaces),
+            standalone=True,  # one active replica, as DESIGN.md says; no kopf peering objects needed
+            memo=memo_for(settings, kubeconfig=kubeconfig),
+            stop_flag=stop_flag,
+            ready_flag=ready_flag,
+        )
     )
+    watching = asyncio.create_task(lost.wait())
+    try:
+        await asyncio.wait({operator, watching}, return_when=asyncio.FIRST_COMPLETED)
+        if not lost.is_set():
+            await operator  # ended by itself: its result or its error
+            return
+        operator.cancel()
+        await asyncio.gather(operator, return_exceptions=True)
+        raise watch_guard.WatchLostError(f"{guard.message}; exiting so that the operator is restarted")
+    finally:
+        watching.cancel()
+        if not operator.done():
+            operator.cancel()
+            await asyncio.gather(operator, return_exceptions=True)
+        kopf_logger.removeHandler(guard)

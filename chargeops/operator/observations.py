@@ -8,13 +8,19 @@ A poll that fails is not an outage yet: a gateway busy with thousands of connect
 now and then, and a Ready fleet should not flap for that. The gateway counts as unreachable once polls
 have failed ``OUTAGE_POLLS`` times in a row or for ``OUTAGE_S`` seconds, whichever comes first; until
 then the last answer stands.
+
+Each Charger's timer waits in ``next_change`` until a poll finds its charger changed (anything but
+``last_seen``, which moves with every message), so status follows the charger within a poll rather than
+a poll plus a timer interval. Polls come every ``BUSY_POLL_S`` for ``BUSY_WINDOW_S`` after the operator
+handed the gateway something new (``expect_changes``): the chargers converge, connect and log in then,
+and a fleet that changes nothing is polled at the full interval.
 """
 
 import asyncio
 import contextlib
 import logging
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from typing import Any, Protocol
 
 from chargeops.api.gateway import ObservedState
@@ -26,6 +32,10 @@ OUTAGE_POLLS = 3
 OUTAGE_S = 60.0
 # The least pause between two polls, as a share of the interval, when a poll takes longer than the interval.
 MIN_PAUSE_SHARE = 0.1
+# Poll this often (at most; never more often than the interval) while chargers are expected to change ...
+BUSY_POLL_S = 3.0
+# ... that is, this long after the operator last handed the gateway a desired state.
+BUSY_WINDOW_S = 60.0
 
 
 class Source(Protocol):
@@ -54,6 +64,10 @@ class Observations:
         """Why the last poll failed, while polls fail."""
         self._failing_since: float | None = None
         self._task: asyncio.Task[None] | None = None
+        # Set when a charger's state changed since its timer last looked; created set, so the first look
+        # is at once.
+        self._changes: dict[str, asyncio.Event] = {}
+        self._busy_until = float("-inf")
 
     def get(self, cp_id: str) -> ObservedState | None:
         """What the last answer said of ``cp_id`` (an empty state for a charger the gateway has not seen);
@@ -77,22 +91,63 @@ class Observations:
             self._states[observed.charge_point_id] = observed
             self._fresh[observed.charge_point_id] = (self._clock(), observed)
 
+    async def next_change(self, cp_id: str, timeout_s: float) -> None:
+        """Return once ``cp_id``'s state changed (or the gateway's reachability did) since the last return
+        for it, or after ``timeout_s``."""
+        event = self._changes.get(cp_id)
+        if event is None:
+            event = self._changes[cp_id] = asyncio.Event()
+            event.set()
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(event.wait(), timeout_s)
+        event.clear()
+
+    def forget(self, cp_id: str) -> None:
+        """Stop tracking changes of ``cp_id`` (its Charger is gone)."""
+        self._changes.pop(cp_id, None)
+
+    def expect_changes(self) -> None:
+        """Poll every ``BUSY_POLL_S`` for the next ``BUSY_WINDOW_S``: a desired state was handed over."""
+        self._busy_until = self._clock() + BUSY_WINDOW_S
+
+    def pause_s(self, interval_s: float, took_s: float) -> float:
+        """How long to wait before the next poll, after one that took ``took_s``."""
+        wanted = min(BUSY_POLL_S, interval_s) if self._clock() < self._busy_until else interval_s
+        return max(wanted - took_s, wanted * MIN_PAUSE_SHARE)
+
     async def poll(self, logger: logging.Logger | logging.LoggerAdapter[Any]) -> None:
         """Read every charger's observed state once; a failure is logged and counted, never raised."""
         started = self._clock()
         try:
             states = await self._gateway.all_observed()
         except OperatorError as error:
+            was_out = self.outage() is not None
             self._failed(error, logger)
+            if self.outage() is not None and not was_out:
+                self._signal(self._changes)
             return
+        was_out = self.outage() is not None
         if self.failures:
             logger.info("The gateway answers again, after %d failed polls.", self.failures)
+        previous = self._states
         self._states = {state.charge_point_id: state for state in states}
         fresher = {cp_id: read for cp_id, read in self._fresh.items() if read[0] > started}
         self._states.update({cp_id: observed for cp_id, (_, observed) in fresher.items()})
         self._fresh = fresher
         self.polled_at = self._clock()
         self.failures, self.error, self._failing_since = 0, None, None
+        changed = self._changes if was_out else (cp_id for cp_id in self._changes if self._changed(previous, cp_id))
+        self._signal(changed)
+
+    def _changed(self, previous: dict[str, ObservedState], cp_id: str) -> bool:
+        before, now = previous.get(cp_id), self._states.get(cp_id)
+        if before is None or now is None:
+            return before is not now
+        return before.model_copy(update={"last_seen": now.last_seen}) != now
+
+    def _signal(self, cp_ids: Iterable[str]) -> None:
+        for cp_id in list(cp_ids):
+            self._changes[cp_id].set()
 
     def start(self, *, interval_s: float, logger: logging.Logger | logging.LoggerAdapter[Any]) -> None:
         """Poll every ``interval_s`` seconds until ``stop``."""
@@ -114,8 +169,7 @@ class Observations:
                 await self.poll(logger)
             except Exception:  # a bug must not end the polling, or every Charger's status would freeze
                 logger.exception("Polling the gateway's observed states failed.")
-            took = self._clock() - started
-            await asyncio.sleep(max(interval_s - took, interval_s * MIN_PAUSE_SHARE))
+            await asyncio.sleep(self.pause_s(interval_s, self._clock() - started))
 
     def _failed(self, error: OperatorError, logger: logging.Logger | logging.LoggerAdapter[Any]) -> None:
         was_out = self.outage() is not None

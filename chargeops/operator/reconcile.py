@@ -32,6 +32,8 @@ async def push(
     logger: logging.Logger | logging.LoggerAdapter[logging.Logger],
     with_password: bool = True,
     confirm: bool = False,
+    introduce: bool = True,
+    wait: bool = True,
     excluding_subscription: str | None = None,
 ) -> tuple[planning.ChargerPlan, ObservedState]:
     """Plan ``charger``, update the gateway if the plan changed, and return the plan and observed state.
@@ -39,7 +41,45 @@ async def push(
     ``with_password``: read the password Secret and hand the password over if the gateway did not get
     this one from this process. ``confirm``: ask the gateway what it holds even when this process
     remembers it (the timer does now and then for a charger that does not show its revision applied).
+    ``introduce=False``: leave a charge point this process has not handed over yet to its Charger's own
+    pass, which hands over the desired state and the password in one request (a Subscription's fan-out
+    would otherwise send it once without the password, and that pass again with it). ``wait=False``:
+    while another pass for this charge point is under way, only plan (the timer shows status meanwhile).
     """
+    cp_id = charger.spec.charge_point_id
+    turn = runtime.handover.turn(cp_id)
+    if not wait and turn.locked():
+        # Another pass is handing this charger over (it may wait long for the gateway): show this plan
+        # against what the charger does meanwhile, and leave the hand-over to that pass.
+        return await _plan(runtime, charger, inventory, now=now, excluding_subscription=excluding_subscription)
+    # Planned in turn, from the indexes as they are then: a pass that waited for another plans with what
+    # that one saw, or newer (a Subscription's fan-out that left a charger to its handler relies on it).
+    async with turn:
+        plan, observed = await _plan(
+            runtime, charger, inventory, now=now, excluding_subscription=excluding_subscription
+        )
+        if plan.hold:
+            return plan, observed  # another Charger names this charge point: neither writes (see duplicates)
+        return await _hand_over(
+            runtime,
+            charger,
+            plan,
+            observed,
+            logger=logger,
+            with_password=with_password,
+            confirm=confirm,
+            introduce=introduce,
+        )
+
+
+async def _plan(
+    runtime: Runtime,
+    charger: Charger,
+    inventory: Inventory,
+    *,
+    now: datetime,
+    excluding_subscription: str | None,
+) -> tuple[planning.ChargerPlan, ObservedState]:
     namespace = charger.metadata.get("namespace")
     spec = charger.spec
     cp_id = spec.charge_point_id
@@ -51,10 +91,9 @@ async def push(
         inventory.subscriptions_for(charger, excluding=excluding_subscription), charger, site=site, today=today
     )
     rivals = duplicates.rivals(charger, inventory.claims(cp_id))
-    gateway = runtime.gateway
     observed = runtime.observations.get(cp_id)
     if observed is None:  # no poll has been answered yet
-        observed = await gateway.observed(cp_id)
+        observed = await runtime.gateway.observed(cp_id)
     plan = planning.plan_charger(
         charger,
         site=site,
@@ -63,12 +102,7 @@ async def push(
         reported_configuration=observed.configuration,
         rivals=[str(rival) for rival in rivals],
     )
-    if plan.hold:
-        return plan, observed  # another Charger names this charge point: neither writes (see duplicates)
-    async with runtime.handover.turn(cp_id):
-        return await _hand_over(
-            runtime, charger, plan, observed, logger=logger, with_password=with_password, confirm=confirm
-        )
+    return plan, observed
 
 
 async def _hand_over(
@@ -80,11 +114,16 @@ async def _hand_over(
     logger: logging.Logger | logging.LoggerAdapter[logging.Logger],
     with_password: bool,
     confirm: bool,
+    introduce: bool,
 ) -> tuple[planning.ChargerPlan, ObservedState]:
     cp_id = charger.spec.charge_point_id
     gateway = runtime.gateway
     handover = runtime.handover
     held = handover.held(cp_id)
+    if held is None and not introduce:
+        # Not handed over by this process yet: its Charger's own pass (create, resume or timer) is still to
+        # come, and plans in turn with the indexes as they are then.
+        return plan, observed
     if confirm or (held is None and not plan.apply):
         # Only a plan that does not apply needs to know first what the gateway holds (see below); for one
         # that does, the PUT's answer says it.
@@ -105,6 +144,7 @@ async def _hand_over(
     if held is None or held.revision != plan.desired.revision or password is not None:
         desired = plan.desired if password is None else plan.desired.model_copy(update={"password": password})
         handover.record(cp_id, await gateway.put_desired(cp_id, desired), now=time.monotonic())
+        runtime.observations.expect_changes()  # the charger converges (or logs in) in the next seconds
         if password is not None:
             handover.record_password(cp_id, password)
         if held is None or held.revision != plan.desired.revision:

@@ -9,6 +9,8 @@ handlers take it with ``runtime.of(memo)``.
 import asyncio
 import base64
 import dataclasses
+import time
+from collections.abc import Callable
 from typing import Any
 
 from kubernetes import client as k8s
@@ -24,6 +26,9 @@ from chargeops.operator.invoice_store import InvoiceStore
 from chargeops.operator.observations import Observations
 
 MEMO_KEY = "chargeops_runtime"
+# Password reads of one Secret started within this long of each other share one request: thousands of
+# Chargers created at once name a handful of Secrets, and each read costs the API server a request.
+SECRET_REUSE_S = 2.0
 
 
 @dataclasses.dataclass(frozen=True)
@@ -57,8 +62,11 @@ def api_client(kubeconfig: str | None = None, *, context: str | None = None) -> 
 class SecretReader:
     """Reads single keys of Secrets (charger passwords, SMTP logins): get only, never list or watch."""
 
-    def __init__(self, api: k8s.CoreV1Api) -> None:
+    def __init__(self, api: k8s.CoreV1Api, *, clock: Callable[[], float] = time.monotonic) -> None:
         self.api = api
+        self._clock = clock
+        # Reads in flight or done lately, by (namespace, name), oldest first: (when started, the read).
+        self._reads: dict[tuple[str, str], tuple[float, asyncio.Future[k8s.V1Secret | None]]] = {}
 
     @classmethod
     def from_kubeconfig(cls, kubeconfig: str | None = None, *, context: str | None = None) -> "SecretReader":
@@ -81,21 +89,45 @@ class SecretReader:
         return await asyncio.to_thread(get)
 
     async def require(self, namespace: str, name: str, key: str) -> str:
-        """The value of ``key`` in Secret ``namespace/name``; SecretNotFoundError names what is missing."""
+        """The value of ``key`` in Secret ``namespace/name``; SecretNotFoundError names what is missing.
 
-        def get() -> str:
-            try:
-                secret = self.api.read_namespaced_secret(name, namespace)
-            except ApiException as error:
-                if error.status == 404:
-                    raise SecretNotFoundError(namespace, name, key, secret_exists=False) from error
-                raise
-            data = secret.data or {}
-            if key not in data:
-                raise SecretNotFoundError(namespace, name, key, secret_exists=True)
-            return base64.b64decode(data[key]).decode()
+        Calls started within ``SECRET_REUSE_S`` of a read of the same Secret share that read."""
+        secret = await self._shared_read(namespace, name)
+        if secret is None:
+            raise SecretNotFoundError(namespace, name, key, secret_exists=False)
+        data = secret.data or {}
+        if key not in data:
+            raise SecretNotFoundError(namespace, name, key, secret_exists=True)
+        return base64.b64decode(data[key]).decode()
 
-        return await asyncio.to_thread(get)
+    async def _shared_read(self, namespace: str, name: str) -> k8s.V1Secret | None:
+        now = self._clock()
+        while self._reads:  # the oldest first: drop those too old to share
+            oldest = next(iter(self._reads))
+            if now - self._reads[oldest][0] <= SECRET_REUSE_S:
+                break
+            del self._reads[oldest]
+        found = self._reads.get((namespace, name))
+        if found is None:
+            found = self._reads[namespace, name] = (
+                now,
+                asyncio.ensure_future(asyncio.to_thread(self._get, namespace, name)),
+            )
+        read = found[1]
+        try:
+            return await asyncio.shield(read)
+        except Exception:
+            if self._reads.get((namespace, name)) is found:
+                del self._reads[namespace, name]  # a failed read is not shared with later callers
+            raise
+
+    def _get(self, namespace: str, name: str) -> k8s.V1Secret | None:
+        try:
+            return self.api.read_namespaced_secret(name, namespace)
+        except ApiException as error:
+            if error.status == 404:
+                return None
+            raise
 
 
 @dataclasses.dataclass(frozen=True)

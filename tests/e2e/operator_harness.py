@@ -116,6 +116,10 @@ class OperatorProcess:
         self._output = self.log.open("ab")
         self._process = subprocess.Popen(self.command, env=self.env, stdout=self._output, stderr=subprocess.STDOUT)
 
+    def exited(self) -> bool:
+        """Whether the started operator ended by itself (what a Deployment restarts)."""
+        return self._process is not None and self._process.poll() is not None
+
     async def kill(self) -> None:
         """SIGKILL: the operator stops wherever it is, mid-handler or mid-patch."""
         await self._end(signal.SIGKILL)

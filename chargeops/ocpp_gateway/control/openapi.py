@@ -17,6 +17,7 @@ from chargeops.api.gateway import (
     ObservedState,
     Session,
     SessionPage,
+    SessionWithReadingOffsetsPage,
     SessionWithReadingsPage,
     StoredDesiredState,
 )
@@ -69,8 +70,16 @@ def _paths() -> dict[str, Any]:
             "description": "Embed each session's energy register readings (a SessionWithReadingsPage).",
             "schema": {"type": "boolean", "default": False},
         },
+        {
+            "name": "readingsFormat",
+            "in": "query",
+            "description": "With withReadings: `offsets` gives the readings as two integer columns, microseconds "
+            "from the start and Wh (a SessionWithReadingOffsetsPage).",
+            "schema": {"type": "string", "enum": ["list", "offsets"], "default": "list"},
+        },
     ]
-    session_pages = {"anyOf": [{"$ref": _REF.format(model=m)} for m in ("SessionPage", "SessionWithReadingsPage")]}
+    pages = ("SessionPage", "SessionWithReadingsPage", "SessionWithReadingOffsetsPage")
+    session_pages = {"anyOf": [{"$ref": _REF.format(model=m)} for m in pages]}
     command_paths = {
         f"/v1/chargers/{{cp_id}}/commands/{name}": {
             "post": {
@@ -88,7 +97,14 @@ def _paths() -> dict[str, Any]:
                     },
                     "400": _PROBLEM,
                     "401": _PROBLEM,
-                    "409": _PROBLEM,
+                    "409": {
+                        "description": (
+                            "The charger is not connected to this replica: `ChargerNotConnected`, or "
+                            "`ChargerOnAnotherReplica` when another replica sharing the PostgreSQL store holds "
+                            "it (`replica`, `controlAddress`): send the command there. Commands are not forwarded."
+                        ),
+                        "content": {"application/json": {"schema": {"$ref": _REF.format(model="Problem")}}},
+                    },
                     "422": _PROBLEM,
                     "502": _PROBLEM,
                     "504": _PROBLEM,
@@ -196,6 +212,7 @@ def document() -> dict[str, Any]:
         Session,
         SessionPage,
         SessionWithReadingsPage,
+        SessionWithReadingOffsetsPage,
         MeterReading,
     ]
     models += [model for model, _ in commands.COMMANDS.values()]
@@ -204,7 +221,13 @@ def document() -> dict[str, Any]:
     components["Problem"] = {
         "type": "object",
         "required": ["reason", "message"],
-        "properties": {"reason": {"type": "string"}, "message": {"type": "string"}},
+        "properties": {
+            "reason": {"type": "string"},
+            "message": {"type": "string"},
+            # ChargerOnAnotherReplica only: the replica holding the charger, and its control API (host:port).
+            "replica": {"type": "string"},
+            "controlAddress": {"type": "string"},
+        },
     }
     return {
         "openapi": "3.1.0",

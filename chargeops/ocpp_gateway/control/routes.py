@@ -23,7 +23,12 @@ from chargeops.api.gateway import (
 from chargeops.api.v1alpha1.charger import CHARGE_POINT_ID_PATTERN
 from chargeops.ocpp_gateway import metrics
 from chargeops.ocpp_gateway.control import commands, openapi
-from chargeops.ocpp_gateway.errors import ChargerNotConnectedError, ChargerRefusedError, ChargerTimeoutError
+from chargeops.ocpp_gateway.errors import (
+    ChargerNotConnectedError,
+    ChargerOnAnotherReplicaError,
+    ChargerRefusedError,
+    ChargerTimeoutError,
+)
 from chargeops.ocpp_gateway.store.errors import InvalidCursorError, InvalidPageLimitError
 
 Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
@@ -67,9 +72,17 @@ def application(backend: Backend, *, token: str) -> web.Application:
     return app
 
 
-def problem(status: int, reason: str, message: str) -> web.Response:
-    """An error answer."""
-    return web.json_response({"reason": reason, "message": message}, status=status)
+def problem(status: int, reason: str, message: str, **extra: str) -> web.Response:
+    """An error answer; ``extra`` fields name what the caller needs to act on it."""
+    return web.json_response({"reason": reason, "message": message, **extra}, status=status)
+
+
+def _holder(error: ChargerNotConnectedError) -> dict[str, str]:
+    """The replica holding the charger, when another one does: commands are not forwarded, the caller
+    sends them there (README, "Several gateway replicas")."""
+    if isinstance(error, ChargerOnAnotherReplicaError):
+        return {"replica": error.replica_id, "controlAddress": error.control_address}
+    return {}
 
 
 def _model_response(model: BaseModel | Sequence[BaseModel], status: int = 200) -> web.Response:
@@ -162,7 +175,7 @@ class _Routes:
         try:
             answer = await self.backend.command(cp_id, name, command)
         except ChargerNotConnectedError as error:
-            return problem(409, error.reason, str(error))
+            return problem(409, error.reason, str(error), **_holder(error))
         except ChargerTimeoutError as error:
             return problem(504, error.reason, str(error))
         except ChargerRefusedError as error:
@@ -176,6 +189,7 @@ class _Routes:
             started_from = _time(query.get("startedFrom"))
             started_to = _time(query.get("startedTo"))
             with_readings = _flag(query.get("withReadings"), "withReadings")
+            offsets = _readings_format(query.get("readingsFormat"))
         except ValueError as error:
             return problem(400, "InvalidQuery", str(error))
         if not 1 <= limit <= MAX_PAGE:
@@ -193,7 +207,7 @@ class _Routes:
         try:
             if with_readings:
                 # Serialized by the store (SessionWithReadingsPage): see Store.list_sessions_with_readings.
-                text = await self.backend.sessions_with_readings(**filters)
+                text = await self.backend.sessions_with_readings(**filters, offsets=offsets)
                 return web.Response(text=text, content_type="application/json")
             page = await self.backend.sessions(**filters)
         except (ValueError, InvalidCursorError, InvalidPageLimitError) as error:
@@ -237,6 +251,15 @@ def _flag(value: str | None, name: str) -> bool:
     if value == "true":
         return True
     raise ValueError(f"{name} must be true or false, not {value!r}")
+
+
+def _readings_format(value: str | None) -> bool:
+    """Whether ``readingsFormat`` asks for the readings as columns (``offsets``) rather than a ``list``."""
+    if value is None or value == "list":
+        return False
+    if value == "offsets":
+        return True
+    raise ValueError(f"readingsFormat must be list or offsets, not {value!r}")
 
 
 def _validation_message(error: ValidationError) -> str:

@@ -75,9 +75,21 @@ class V16:
 
     async def change(self, settings: dict[str, str]) -> dict[str, ConfigurationResult]:
         answers = {}
+        unanswered = []
         for key, value in settings.items():
-            result = await call(self.session, call16.ChangeConfiguration(key=key, value=value))
+            # One key the charger never answers must not keep the keys after it from being set.
+            try:
+                result = await call(self.session, call16.ChangeConfiguration(key=key, value=value))
+            except ChargerTimeoutError:
+                unanswered.append(key)
+                continue
             answers[key] = ConfigurationResult(result.status)
+        if unanswered:
+            within = self.session._response_timeout
+            raise ChargerTimeoutError(
+                f"ChangeConfiguration of {', '.join(unanswered)} got no answer within {within} s",
+                charge_point_id=self.session.id,
+            )
         return answers
 
     async def list_version(self) -> int:

@@ -9,6 +9,7 @@ Modules, from the bottom up:
 - ``database``: the engine (SQLite in one thread, PostgreSQL async), read/write transactions, errors.
 - ``migrations``: Alembic scripts and ``upgrade``, run by ``Store.open``.
 - ``folding``: how OCPP 2.0.1 events shape a session, in any order (pure).
+- ``replicas``: the leases of the gateway processes sharing the database.
 - ``desired``, ``observed``, ``transactions``, ``readings``, ``events``, ``sessions``: the queries.
 - ``credentials``: password hashes checked off the event loop, verified ones remembered, checks that
   would come too late refused; ``scrypt_pool``: the threads (one per core) scrypt runs on.

@@ -5,6 +5,9 @@ held while a password is hashed. Two rules live here:
 
 - The stored document never holds the password; ``password_hash`` does, and a PUT without a password
   keeps it.
+- A write that changes the desired state of a charger on PostgreSQL notifies ``CHANGES_CHANNEL`` with
+  the charge point id as payload, in its own transaction (PostgreSQL delivers it at commit). Every
+  gateway replica listens there, and the one holding the charger's websocket converges it.
 - ``local_list_version`` starts at 1 for the first non-empty id-tag list and grows by one each time the
   *set* of tags changes (order and duplicates do not count). The row is locked while the version is
   computed, so two concurrent PUTs never give two different sets the same version.
@@ -16,12 +19,15 @@ from collections.abc import Iterable
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Connection, RowMapping, delete, select, update
+from sqlalchemy import Connection, RowMapping, delete, func, select, update
 
 from chargeops.api import gateway
 from chargeops.ocpp_gateway.store import database, tables
 
 _D = tables.desired_states.c
+
+# The LISTEN/NOTIFY channel of desired-state changes (PostgreSQL), payload the charge point id.
+CHANGES_CHANNEL = "chargeops_desired_state"
 
 
 def id_tags_digest(id_tags: Iterable[str]) -> str:
@@ -95,6 +101,7 @@ def put(
             .first()
         )
         if created is not None:
+            _notify(db, conn, cp_id)
             return _to_stored(created)
         # Another writer created it just now: update theirs, under the lock.
         current = conn.execute(query).mappings().one()
@@ -110,16 +117,25 @@ def put(
         return _to_stored(current)
     changes["updated_at"] = now
     conn.execute(update(tables.desired_states).where(_D.charge_point_id == cp_id).values(**changes))
+    _notify(db, conn, cp_id)
     return _to_stored({**current, **changes})
 
 
-def delete_charger(_db: database.Database, conn: Connection, cp_id: str) -> bool:
+def delete_charger(db: database.Database, conn: Connection, cp_id: str) -> bool:
     """Remove the desired and observed state of ``cp_id``; True if either existed. Sessions stay."""
     removed = 0
     for table in (tables.desired_states, tables.observed_states):
         result = conn.execute(delete(table).where(table.c.charge_point_id == cp_id))
         removed += result.rowcount
+    if removed:
+        _notify(db, conn, cp_id)
     return removed > 0
+
+
+def _notify(db: database.Database, conn: Connection, cp_id: str) -> None:
+    """Tell every replica (at commit) that the desired state of ``cp_id`` changed; PostgreSQL only."""
+    if db.dialect == "postgresql":
+        conn.execute(select(func.pg_notify(CHANGES_CHANNEL, cp_id)))
 
 
 def _to_stored(row: RowMapping | dict[str, Any]) -> gateway.StoredDesiredState:

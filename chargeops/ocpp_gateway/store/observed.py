@@ -76,14 +76,21 @@ def update_state(
     *,
     replace: Collection[str],
     now: datetime,
+    if_held_by: str | None = None,
 ) -> gateway.ObservedState:
     """Merge ``changes`` into the stored observed state of ``cp_id`` under a row lock, and store it.
+
+    With ``if_held_by``, only while the stored state names that replica as the holder of the charger's
+    connection (else nothing is written): a replica closing a connection the charger has meanwhile opened
+    to another replica must not mark it disconnected there.
 
     The statements are built once per database (``Database.statement``): StatusNotification lands here
     for every connector change, and building them per call cost more than running them.
     """
     key = {"b_cp": cp_id}
     document = conn.execute(db.statement(_lock_document), key).scalar_one_or_none()
+    if if_held_by is not None and (document is None or document.get("replica") != if_held_by):
+        return gateway.ObservedState(charge_point_id=cp_id) if document is None else _to_observed(cp_id, document)
     if document is None:
         observed = merge(gateway.ObservedState(charge_point_id=cp_id), changes, replace=replace)
         row = {

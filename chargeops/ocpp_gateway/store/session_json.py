@@ -1,7 +1,8 @@
 """Sessions with their readings as JSON, written straight from the rows: the billing pass's bulk listing.
 
 ``sessions.page_with_readings`` selects ``COLUMNS`` (times as the database's UTC text, ``columns.utc_text``)
-and the page's readings, and ``page`` writes the JSON of a ``gateway.SessionWithReadingsPage`` from them.
+and the page's readings, and ``page`` writes the JSON of a ``gateway.SessionWithReadingsPage`` from them
+(``offsets_page``: of a ``gateway.SessionWithReadingOffsetsPage``, the readings as two integer columns).
 A billing pass lists a month of sessions, each with about ten readings: making a datetime and a pydantic
 model of each of them, to serialize it again at once, cost the gateway more than the queries themselves
 (``bench/billing_run.py``). The text is what pydantic writes for the same models, byte for byte; a test
@@ -14,10 +15,36 @@ from datetime import UTC, datetime
 from json.encoder import encode_basestring
 from typing import Any
 
-from sqlalchemy import ColumnElement, RowMapping
+from sqlalchemy import BigInteger, ColumnElement, RowMapping
+from sqlalchemy.ext.compiler import compiles
+from sqlalchemy.sql.compiler import SQLCompiler
+from sqlalchemy.sql.functions import FunctionElement
 
 from chargeops.api import gateway
 from chargeops.ocpp_gateway.store import columns, tables
+
+
+class utc_micros(FunctionElement[int]):  # noqa: N801 - named like the SQL functions it stands for
+    """A ``UtcDateTime`` column as whole microseconds since the Unix epoch, worked out by the database: the
+    readings' offsets from their session's start (``offsets_page``) are then integer subtractions."""
+
+    type = BigInteger()
+    name = "utc_micros"
+    inherit_cache = True
+
+
+@compiles(utc_micros, "sqlite")
+def _utc_micros_sqlite(element: utc_micros, compiler: SQLCompiler, **kw: Any) -> str:
+    # Stored as UTC text with six decimals (``columns.UtcDateTime``): whole seconds, then the decimals.
+    column = compiler.process(element.clauses, **kw)
+    return f"(CAST(strftime('%s', {column}) AS INTEGER) * 1000000 + CAST(substr({column}, 21, 6) AS INTEGER))"
+
+
+@compiles(utc_micros, "postgresql")
+def _utc_micros_postgresql(element: utc_micros, compiler: SQLCompiler, **kw: Any) -> str:
+    # extract() is exact (numeric) since PostgreSQL 14; round() absorbs a double's last bit before that.
+    return f"CAST(round(extract(epoch from {compiler.process(element.clauses, **kw)}) * 1000000) AS BIGINT)"
+
 
 _s = tables.sessions.c
 
@@ -45,6 +72,7 @@ COLUMNS: tuple[ColumnElement[Any], ...] = (
     _s.stop_reason,
     *(_s[column] for column, _ in FLAGS),
     columns.utc_text(_s.updated_at).label("updated_at"),
+    utc_micros(_s.started_at).label("started_us"),
 )
 
 # MeterReading's JSON, field for field.
@@ -59,8 +87,23 @@ def reading(timestamp: str, energy_wh: int) -> str:
 def page(rows: Sequence[RowMapping], readings: Mapping[int, Iterable[str]], next_cursor: str | None) -> str:
     """The JSON of a ``SessionWithReadingsPage``: ``rows`` of ``COLUMNS`` with ``readings`` (JSON texts by
     session key) and the cursor."""
-    items = ",".join(_session(row, readings.get(row["pk"], ())) for row in rows)
+    items = ",".join(_session(row, '"readings":[' + ",".join(readings.get(row["pk"], ())) + "]") for row in rows)
     return '{"items":[' + items + '],"nextCursor":' + _string_or_null(next_cursor) + "}"
+
+
+def offsets_page(
+    rows: Sequence[RowMapping], readings: Mapping[int, Sequence[tuple[int, int]]], next_cursor: str | None
+) -> str:
+    """The JSON of a ``SessionWithReadingOffsetsPage``: ``rows`` of ``COLUMNS`` with ``readings`` ((``utc_micros``
+    timestamp, Wh) pairs by session key, in time order) and the cursor."""
+    items = ",".join(_session(row, _offsets(row["started_us"], readings.get(row["pk"], ()))) for row in rows)
+    return '{"items":[' + items + '],"nextCursor":' + _string_or_null(next_cursor) + "}"
+
+
+def _offsets(started_us: int, readings: Sequence[tuple[int, int]]) -> str:
+    offsets = ",".join([str(at_us - started_us) for at_us, _ in readings])
+    energies = ",".join([str(energy_wh) for _, energy_wh in readings])
+    return '"readingOffsetsUs":[' + offsets + '],"readingEnergiesWh":[' + energies + "]"
 
 
 def started_at(row: RowMapping) -> datetime:
@@ -68,8 +111,8 @@ def started_at(row: RowMapping) -> datetime:
     return datetime.fromisoformat(row["started_at"]).replace(tzinfo=UTC)
 
 
-def _session(row: RowMapping, readings: Iterable[str]) -> str:
-    # Session's fields in declaration order, then SessionWithReadings' own.
+def _session(row: RowMapping, readings: str) -> str:
+    # Session's fields in declaration order, then the readings' own (``readings``: their JSON members).
     flags = [name for column, name in FLAGS if row[column]]
     return "".join(
         (
@@ -100,9 +143,9 @@ def _session(row: RowMapping, readings: Iterable[str]) -> str:
             ",".join(flags),
             '],"updatedAt":"',
             _time(row["updated_at"]),
-            '","readings":[',
-            ",".join(readings),
-            "]}",
+            '",',
+            readings,
+            "}",
         )
     )
 

@@ -109,9 +109,11 @@ def page_with_readings(
     started_to: datetime | None,
     cursor: str | None,
     limit: int,
+    offsets: bool = False,
 ) -> str:
-    """``page``, each session with its readings, as the JSON of a ``SessionWithReadingsPage``; the page's
-    readings come in one more query, and both go from the rows to the text (``session_json``)."""
+    """``page``, each session with its readings, as the JSON of a ``SessionWithReadingsPage`` (with
+    ``offsets``, of a ``SessionWithReadingOffsetsPage``); the page's readings come in one more query, and
+    both go from the rows to the text (``session_json``)."""
     rows, last = _page_rows(
         db,
         conn,
@@ -123,13 +125,28 @@ def page_with_readings(
         cursor=cursor,
         limit=limit,
     )
-    by_session: dict[int, list[str]] = {row["pk"]: [] for row in rows}
-    if by_session:
-        found = conn.execute(db.statement(_readings_of_sessions), {"p_sessions": list(by_session)}).all()
-        for session_pk, timestamp, energy_wh in found:
-            by_session[session_pk].append(session_json.reading(timestamp, energy_wh))
     next_cursor = None if last is None else encode_cursor(session_json.started_at(last), last["id"])
+    if offsets:
+        pairs: dict[int, list[tuple[int, int]]] = {row["pk"]: [] for row in rows}
+        for session_pk, at_us, energy_wh in _readings_of_page(db, conn, rows, _reading_micros_of_sessions):
+            pairs[session_pk].append((at_us, energy_wh))
+        return session_json.offsets_page(rows, pairs, next_cursor)
+    by_session: dict[int, list[str]] = {row["pk"]: [] for row in rows}
+    for session_pk, timestamp, energy_wh in _readings_of_page(db, conn, rows, _readings_of_sessions):
+        by_session[session_pk].append(session_json.reading(timestamp, energy_wh))
     return session_json.page(rows, by_session, next_cursor)
+
+
+def _readings_of_page(
+    db: database.Database,
+    conn: Connection,
+    rows: Sequence[RowMapping],
+    build: Callable[[database.Database], Select[Any]],
+) -> Sequence[Any]:
+    """The rows of the readings query ``build`` for the sessions of ``rows``."""
+    if not rows:
+        return ()
+    return conn.execute(db.statement(build), {"p_sessions": [row["pk"] for row in rows]}).all()
 
 
 def _page_rows(
@@ -213,6 +230,16 @@ def _readings_of_sessions(_db: database.Database) -> Select[Any]:
     r = tables.meter_readings.c
     return (
         select(r.session_pk, columns.utc_text(r.timestamp), r.energy_wh)
+        .where(r.session_pk.in_(bindparam("p_sessions", expanding=True)))
+        .order_by(r.session_pk, r.timestamp)
+    )
+
+
+def _reading_micros_of_sessions(_db: database.Database) -> Select[Any]:
+    """``_readings_of_sessions`` with the timestamps as microseconds since the epoch (``utc_micros``)."""
+    r = tables.meter_readings.c
+    return (
+        select(r.session_pk, session_json.utc_micros(r.timestamp), r.energy_wh)
         .where(r.session_pk.in_(bindparam("p_sessions", expanding=True)))
         .order_by(r.session_pk, r.timestamp)
     )

@@ -11,7 +11,7 @@ current UTC time.
 """
 
 from collections.abc import Collection, Mapping, Sequence
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from types import TracebackType
 from typing import Any, Self
 
@@ -28,6 +28,7 @@ from chargeops.ocpp_gateway.store import (
     migrations,
     observed,
     outcomes,
+    replicas,
     sessions,
     transactions,
 )
@@ -148,19 +149,46 @@ class Store:
         *,
         replace: Collection[str] = (),
         now: datetime | None = None,
+        if_held_by: str | None = None,
     ) -> gateway.ObservedState:
         """Merge ``changes`` (snake_case ObservedState fields) into the observed state of ``cp_id``.
 
         Dict fields merge key by key (a key set to None is removed) unless named in ``replace``; other
         fields are replaced. Raises ``InvalidObservedStateError`` (storing nothing) for an unknown field
-        or a bad value.
+        or a bad value. With ``if_held_by`` (a replica id), nothing is written unless the stored state
+        names that replica as the one holding the charger's connection.
         """
         stamp = _now(now)
-        return await self._db.write(observed.update_state, cp_id, changes, replace=replace, now=stamp)
+        return await self._db.write(
+            observed.update_state, cp_id, changes, replace=replace, now=stamp, if_held_by=if_held_by
+        )
 
     async def list_observed(self) -> list[gateway.ObservedState]:
         """The observed state of every charger seen, ordered by charge point id."""
         return await self._db.read(observed.list_all)
+
+    # Replica leases -------------------------------------------------------------------------------
+
+    async def renew_lease(
+        self, replica_id: str, *, ocpp_address: str, control_address: str, ttl_s: float
+    ) -> replicas.Lease:
+        """Create or extend the lease of gateway replica ``replica_id`` to ``ttl_s`` seconds from now (the
+        database's clock); see ``replicas``."""
+        return await self._db.write(
+            replicas.renew,
+            replica_id,
+            ocpp_address=ocpp_address,
+            control_address=control_address,
+            ttl=timedelta(seconds=ttl_s),
+        )
+
+    async def live_replicas(self) -> dict[str, replicas.Lease]:
+        """The replicas whose lease runs now, by replica id."""
+        return await self._db.read(replicas.live)
+
+    async def release_lease(self, replica_id: str) -> bool:
+        """End the lease of ``replica_id`` (it stops cleanly); True if it had one."""
+        return await self._db.write(replicas.release, replica_id)
 
     # OCPP 1.6 transactions and meter values --------------------------------------------------------
 
@@ -350,6 +378,7 @@ class Store:
         started_to: datetime | None = None,
         cursor: str | None = None,
         limit: int = 100,
+        offsets: bool = False,
     ) -> str:
         """``list_sessions``, each session with its energy register readings (one more query per page), as
         the JSON text of a ``SessionWithReadingsPage``, ready to send.
@@ -357,7 +386,7 @@ class Store:
         For a reader that needs every session's readings, such as the billing pass: a page of 500
         sessions costs two queries instead of 501, and the cursors are interchangeable with
         ``list_sessions``' ones. Text, not models, because the readings go from the rows to the text
-        directly (``sessions.page_with_readings``).
+        directly (``sessions.page_with_readings``). With ``offsets``, a ``SessionWithReadingOffsetsPage``.
         """
         _aware_range(started_from, started_to)
         return await self._db.read(
@@ -368,6 +397,7 @@ class Store:
             started_to=started_to,
             cursor=cursor,
             limit=limit,
+            offsets=offsets,
         )
 
     async def get_session(self, session_id: str) -> gateway.Session | None:

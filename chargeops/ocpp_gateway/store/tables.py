@@ -73,6 +73,23 @@ observed_states = Table(
     Column("updated_at", UtcDateTime, nullable=False),
 )
 
+# Gateway replicas sharing this database, one row per process: a lease renewed every few seconds. A
+# charger's observed state names the replica holding its websocket; a reader counts it connected only while
+# that replica's lease runs (``replicas``), so the chargers of a killed replica do not read connected forever.
+REPLICA_ID_LENGTH = 128
+gateway_replicas = Table(
+    "gateway_replicas",
+    metadata,
+    Column("replica_id", String(REPLICA_ID_LENGTH), primary_key=True),
+    # Where the replica listens, for the operator and for a 409 that names it (host:port).
+    Column("ocpp_address", String(255), nullable=False),
+    Column("control_address", String(255), nullable=False),
+    Column("started_at", UtcDateTime, nullable=False),
+    Column("renewed_at", UtcDateTime, nullable=False),
+    # The database's clock, not the replica's: replicas on different hosts never compare their own clocks.
+    Column("expires_at", UtcDateTime, nullable=False),
+)
+
 sessions = Table(
     "sessions",
     metadata,

@@ -6,7 +6,9 @@ charging before it is forgotten, unless another Charger names the same charge po
 ``duplicates``). Status owned: everything under ``status`` (see ``charger_status``). A password Secret
 that cannot be read is retried by the change handler and looked up again by the timer until it appears.
 
-The timer makes no request of its own as long as nothing changed: it reads the charger's observed state
+The timer waits until the operator's shared poll finds its charger changed, or an interval passed
+(``Observations.next_change``), so a charger that converged or connected shows it within a poll. It
+makes no request of its own as long as nothing changed: it reads the charger's observed state
 from the operator's shared poll (``observations``) and what the gateway holds from ``handover``, and
 writes status only where it changed. A gateway that fails to answer leaves Ready as it was until the
 failure persists (``observations.OUTAGE_POLLS``); a handler's own failed request is retried without
@@ -40,6 +42,7 @@ from chargeops.operator import (
 )
 from chargeops.operator.errors import GatewayUnreachableError, OperatorError
 from chargeops.operator.inventory import Inventory
+from chargeops.operator.observations import Observations
 
 CHARGERS = (GROUP, VERSION, "chargers")
 # While the gateway is down, look again this often; kopf keeps the handler pending meanwhile.
@@ -52,6 +55,9 @@ PASSWORD_RECHECK_REASONS = frozenset({c.SECRET_NOT_FOUND, c.DUPLICATE_CHARGE_POI
 # kopf fixes timer intervals when the module is imported, so tests and small demos shorten it through the
 # environment.
 OBSERVE_INTERVAL_S = float(os.environ.get("CHARGEOPS_OBSERVE_INTERVAL_S", "30"))
+# The timer waits for its charger to change in the gateway's poll (``Observations.next_change``), at most
+# an interval; between two looks at one Charger it pauses this long, which bounds its status writes.
+LOOK_PAUSE_S = min(1.0, OBSERVE_INTERVAL_S / 4)
 # For a charger that does not show the revision the gateway holds (offline, or still converging), the
 # timer asks the gateway what it holds this often (in intervals), so a document lost or changed behind
 # the operator's back (a database restored from a backup) is put back; otherwise it trusts its memory.
@@ -89,6 +95,7 @@ async def _reconcile(
     with_password: bool,
     confirm: bool = False,
     follow: bool = False,
+    wait: bool = True,
     **kwargs: Any,
 ) -> planning.ChargerPlan:
     shared = runtime.of(memo)
@@ -104,6 +111,7 @@ async def _reconcile(
             logger=logger,
             with_password=with_password,
             confirm=confirm,
+            wait=wait,
         )
         if follow and plan.apply:
             observed = await _follow(shared, observed, plan.desired.revision)
@@ -149,9 +157,32 @@ async def reconcile_charger(body: kopf.Body, patch: kopf.Patch, memo: kopf.Memo,
         raise kopf.TemporaryError(plan.verdicts[0].message, delay=SECRET_RETRY_S)
 
 
-@kopf.timer(*CHARGERS, interval=OBSERVE_INTERVAL_S, initial_delay=min(5.0, OBSERVE_INTERVAL_S), idle=0)
+@kopf.timer(*CHARGERS, interval=LOOK_PAUSE_S, initial_delay=min(5.0, OBSERVE_INTERVAL_S), idle=0)
+async def observe_charger(memo: kopf.Memo, body: kopf.Body, **kwargs: Any) -> None:
+    """Wait for the charger to change in the gateway's poll (or for the interval to pass), then show it."""
+    cp_id = str((body.get("spec") or {}).get("chargePointId"))
+    if await _until_change(runtime.of(memo).observations, cp_id, kwargs["stopped"]):
+        await show_observed(memo=memo, body=body, **kwargs)
+
+
+async def _until_change(observations: Observations, cp_id: str, stopped: kopf.DaemonStopped) -> bool:
+    """Whether ``cp_id`` changed or the interval passed; False when the timer is being stopped."""
+    change = asyncio.ensure_future(observations.next_change(cp_id, OBSERVE_INTERVAL_S))
+    stop = asyncio.ensure_future(_stopping(stopped))
+    try:
+        await asyncio.wait([change, stop], return_when=asyncio.FIRST_COMPLETED)
+    finally:
+        change.cancel()
+        stop.cancel()
+    return not stopped
+
+
+async def _stopping(stopped: kopf.DaemonStopped) -> None:
+    await stopped.wait()
+
+
 @metrics.measured("Charger")
-async def observe_charger(body: kopf.Body, patch: kopf.Patch, memo: kopf.Memo, logger: Any, **kwargs: Any) -> None:
+async def show_observed(body: kopf.Body, patch: kopf.Patch, memo: kopf.Memo, logger: Any, **kwargs: Any) -> None:
     """Show what the gateway saw (connection, convergence, drift) in status; repair a stale desired state.
 
     The password is read again only when the last pass could not hand it over (its Secret was missing, or
@@ -177,7 +208,9 @@ async def observe_charger(body: kopf.Body, patch: kopf.Patch, memo: kopf.Memo, l
         and time.monotonic() - held.confirmed_at >= CONFIRM_EVERY_INTERVALS * OBSERVE_INTERVAL_S
     )
     recheck = conditions.get_reason(seen, patch, c.READY) in PASSWORD_RECHECK_REASONS
-    await _reconcile(body, patch, memo, logger, with_password=recheck, confirm=confirm, **kwargs)
+    # Not waiting for a pass that is handing this charger over (a Subscription's, queued at a busy
+    # gateway): status would stay as old as that wait is long.
+    await _reconcile(body, patch, memo, logger, with_password=recheck, confirm=confirm, wait=False, **kwargs)
 
 
 @kopf.on.delete(*CHARGERS)
@@ -200,6 +233,7 @@ async def release_charger(body: kopf.Body, memo: kopf.Memo, logger: Any, started
         return
     stored = await gateway.get_desired(cp_id)
     handover.forget(cp_id)  # a new Charger for this charge point starts by asking the gateway
+    runtime.of(memo).observations.forget(cp_id)
     if stored is None:
         return
     free = stored.desired.model_copy(

@@ -77,8 +77,12 @@ async def bind_subscription(body: kopf.Body, patch: kopf.Patch, memo: kopf.Memo,
             reason=verdict[1],
             message=verdict[2],
         )
-    wanted = previously | set(names)
-    affected = [ch for ch in inventory.chargers_in(namespace) if str(ch.metadata.get("name")) in wanted]
+    # Those it covered before and no longer are looked for among all of the namespace's, only if there are
+    # any: a scan per Subscription would make a fleet's Subscriptions cost chargers x subscriptions.
+    left = previously - set(names)
+    affected = covered + (
+        [ch for ch in inventory.chargers_in(namespace) if str(ch.metadata.get("name")) in left] if left else []
+    )
     await fan_out(memo, affected, inventory, now=now, logger=logger, reporting=(body, patch))
     # Nothing is left to do once the chargers have their lists (a future start date is the timer's to
     # notice), unless the invitation is to be tried again.
@@ -122,6 +126,7 @@ async def fan_out(
                 now=now,
                 logger=logger,
                 with_password=False,
+                introduce=False,  # a Charger not handed over yet gets these id tags from its own handler
                 excluding_subscription=excluding,
             )
 

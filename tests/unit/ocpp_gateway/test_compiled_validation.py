@@ -43,7 +43,12 @@ def gateway_answer(action: str, payload: dict[str, Any]) -> str | None:
         ("MeterValues", {"connectorId": 1}, "ProtocolError"),
         ("MeterValues", {"connectorId": 1, "meterValue": [METER_VALUE], "extra": 1}, "FormatViolation"),
         ("StatusNotification", {"connectorId": 1, "errorCode": "NoError", "status": "Charging"}, None),
-        ("StatusNotification", {"connectorId": 1, "errorCode": "NoError", "status": "Sleeping"}, "FormatViolation"),
+        (
+            "StatusNotification",
+            {"connectorId": 1, "errorCode": "NoError", "status": "Sleeping"},
+            "PropertyConstraintViolation",
+        ),
+        ("MeterValues", {"connectorId": 1, "meterValue": []}, "OccurrenceConstraintViolation"),
         ("Heartbeat", {}, None),
     ],
 )

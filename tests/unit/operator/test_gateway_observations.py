@@ -1,7 +1,9 @@
 """The shared poll of the gateway's observed states: what it answers, and when a failing gateway is an outage."""
 
+import asyncio
 import logging
 from collections.abc import Callable
+from datetime import UTC, datetime, timedelta
 
 from chargeops.api.gateway import ObservedState
 from chargeops.operator import observations
@@ -123,3 +125,72 @@ async def test_a_state_read_while_a_poll_was_on_its_way_outlives_that_polls_answ
     clock.now += 1
     await seen.poll(LOG)
     assert seen.get("CP-1") == ObservedState(charge_point_id="CP-1", connected=True, applied_revision=3)
+
+
+async def changed_within(seen: Observations, cp_id: str, timeout_s: float = 0.05) -> bool:
+    """Whether ``next_change`` returned before its timeout."""
+    loop = asyncio.get_running_loop()
+    started = loop.time()
+    await seen.next_change(cp_id, timeout_s)
+    return loop.time() - started < timeout_s
+
+
+async def test_a_timer_looks_at_once_the_first_time_then_waits_for_a_change() -> None:
+    gateway, _, seen = polling()
+    gateway.answer = [ObservedState(charge_point_id="CP-1")]
+    await seen.poll(LOG)
+
+    assert await changed_within(seen, "CP-1")
+    assert not await changed_within(seen, "CP-1")
+
+
+async def test_a_poll_that_finds_the_charger_changed_wakes_its_timer() -> None:
+    gateway, _, seen = polling()
+    gateway.answer = [ObservedState(charge_point_id="CP-1"), ObservedState(charge_point_id="CP-2")]
+    await seen.poll(LOG)
+    for cp_id in ("CP-1", "CP-2"):
+        await seen.next_change(cp_id, 0.01)
+
+    gateway.answer = [ObservedState(charge_point_id="CP-1", connected=True), ObservedState(charge_point_id="CP-2")]
+    await seen.poll(LOG)
+
+    assert await changed_within(seen, "CP-1")
+    assert not await changed_within(seen, "CP-2")
+
+
+async def test_a_charger_that_only_talked_again_is_no_change() -> None:
+    gateway, _, seen = polling()
+    first = datetime(2026, 11, 27, 12, 0, tzinfo=UTC)
+    gateway.answer = [ObservedState(charge_point_id="CP-1", connected=True, last_seen=first)]
+    await seen.poll(LOG)
+    await seen.next_change("CP-1", 0.01)
+
+    gateway.answer = [ObservedState(charge_point_id="CP-1", connected=True, last_seen=first + timedelta(seconds=40))]
+    await seen.poll(LOG)
+
+    assert not await changed_within(seen, "CP-1")
+
+
+async def test_an_outage_wakes_every_timer() -> None:
+    gateway, clock, seen = polling()
+    gateway.answer = [ObservedState(charge_point_id="CP-1")]
+    await seen.poll(LOG)
+    await seen.next_change("CP-1", 0.01)
+    gateway.answer = DOWN
+    for _ in range(observations.OUTAGE_POLLS):
+        clock.now += 1
+        await seen.poll(LOG)
+
+    assert await changed_within(seen, "CP-1")
+
+
+async def test_polls_come_faster_for_a_while_after_a_hand_over() -> None:
+    _, clock, seen = polling()
+    assert seen.pause_s(30.0, took_s=0.5) == 29.5
+
+    seen.expect_changes()
+    assert seen.pause_s(30.0, took_s=0.5) == observations.BUSY_POLL_S - 0.5
+    assert seen.pause_s(1.0, took_s=0.5) == 0.5
+
+    clock.now += observations.BUSY_WINDOW_S
+    assert seen.pause_s(30.0, took_s=0.5) == 29.5
