@@ -32,6 +32,8 @@ from chargeops.ocpp_gateway.store import errors as store_errors
 
 _SUBPROTOCOL = {OcppVersion.V16: Subprotocol("ocpp1.6"), OcppVersion.V201: Subprotocol("ocpp2.0.1")}
 SUBPROTOCOLS = list(_SUBPROTOCOL.values())
+# Seconds a charger is asked to wait before connecting again while the store is unavailable.
+STORE_RETRY_AFTER_S = 5
 
 log = logging.getLogger(__name__)
 
@@ -58,7 +60,16 @@ class ChargerServer:
                 "Connect to /ocpp/{chargePointId}; the id is 1-48 characters of A-Z a-z 0-9 *_=+|@.-",
             )
         offered = _offered_subprotocols(request.headers)
-        login = await self.store.login(cp_id)
+        try:
+            login = await self.store.login(cp_id)
+        except store_errors.StoreUnavailableError as error:
+            return _refuse(
+                connection,
+                http.HTTPStatus.SERVICE_UNAVAILABLE,
+                "StoreUnavailable",
+                f"Charge point {cp_id}: the gateway's store is unavailable ({error}); try again later.",
+                headers={"Retry-After": str(STORE_RETRY_AFTER_S)},
+            )
         desired = login.desired
         version = _choose_version(offered, desired)
         if version is None:

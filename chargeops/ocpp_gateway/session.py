@@ -5,8 +5,15 @@ Each ``on_<action>`` method is a one-line adapter onto ``actions.<version>.<acti
 world: every frame is answered (a malformed one with the right CALLERROR, see ``frames``), an unexpected
 exception becomes InternalError instead of ending the connection, and replies on a 1.6 connection use
 1.6's spelling of error codes.
+
+One exception to answering everything: a transaction-related message the store cannot take (the database is
+down) gets no answer and the connection is closed (1013, try again later). A CALLERROR would make the
+charger retry it ``TransactionMessageAttempts`` times and then drop it (OCPP 1.6 §3.8), so a long outage
+would lose sessions; an unanswered message stays at the head of the charger's queue and is delivered again
+after it reconnects, however long that takes.
 """
 
+import functools
 import inspect
 import logging
 import time
@@ -45,14 +52,45 @@ from chargeops.ocpp_gateway.actions.v201 import notifications as notifications20
 from chargeops.ocpp_gateway.actions.v201 import status_notification as status_notification201
 from chargeops.ocpp_gateway.actions.v201 import transaction_event
 from chargeops.ocpp_gateway.context import ChargerContext
+from chargeops.ocpp_gateway.store import errors as store_errors
 
 Handler = TypeVar("Handler", bound=Callable[..., Any])
+
+# Messages a charger keeps queued until answered (OCPP 1.6 §3.7, 2.0.1 E04/E12): never refused for a store outage.
+TRANSACTION_ACTIONS = frozenset({"StartTransaction", "StopTransaction", "MeterValues", "TransactionEvent"})
+# RFC 6455 §7.4.1 (IANA registry): "Try Again Later".
+TRY_AGAIN_LATER_CLOSE_CODE = 1013
+
+
+class StoreOutage(BaseException):
+    """A transaction-related message could not be stored because the store is unavailable.
+
+    A BaseException, so that it passes the ``ocpp`` library's ``except Exception`` around handlers (which
+    would answer InternalError) and reaches ``RoutingMixin._answer``, which closes the connection instead.
+    """
+
+    def __init__(self, error: store_errors.StoreUnavailableError) -> None:
+        super().__init__(str(error))
+        self.error = error
+
+
+def _unanswered_on_outage(handler: Handler) -> Handler:
+    @functools.wraps(handler)
+    async def handle(*args: Any, **kwargs: Any) -> Any:
+        try:
+            return await handler(*args, **kwargs)
+        except store_errors.StoreUnavailableError as error:
+            raise StoreOutage(error) from error
+
+    return cast(Handler, handle)
 
 
 def on(action: str) -> Callable[[Handler], Handler]:
     """The library's ``@on``, typed: marks a method as the handler of a charger's ``action``."""
 
     def mark(handler: Handler) -> Handler:
+        if action in TRANSACTION_ACTIONS:
+            handler = _unanswered_on_outage(handler)
         # The library asks inspect.signature(handler) on every call it routes (does it take
         # call_unique_id?); computed once here, inspect finds it in __signature__ instead of rebuilding it.
         handler.__signature__ = inspect.signature(handler)  # type: ignore[attr-defined]
@@ -102,6 +140,9 @@ class RoutingMixin:
             await self._handle_call(msg)  # type: ignore[attr-defined]
         except ConnectionClosed:
             raise  # the charger left before its answer went out: the connection ends, nothing to answer
+        except StoreOutage as outage:
+            result = "StoreUnavailable"
+            await self._hang_up_unanswered(msg, outage.error)
         except OCPPError as error:
             result = error.code
             await self._send(msg.create_call_error(error).to_json())
@@ -113,6 +154,17 @@ class RoutingMixin:
         action = msg.action if msg.action in self.route_map else "Unknown"  # type: ignore[attr-defined]
         metrics.messages(action, result).inc()
         metrics.call_latency(action).observe(time.perf_counter() - started)
+
+    async def _hang_up_unanswered(self, msg: Call, error: Exception) -> None:
+        self.ctx.logger.warning(
+            "%s (message id %s) not stored, the store is unavailable (%s): closing the connection unanswered, "
+            "so the charger keeps it queued and delivers it again when it reconnects.",
+            msg.action,
+            msg.unique_id,
+            error,
+        )
+        connection: Any = self._connection  # type: ignore[attr-defined]
+        await connection.close(TRY_AGAIN_LATER_CLOSE_CODE, "Store unavailable; reconnect and deliver again")
 
     def _require_handler(self, action: str) -> None:
         """OCPP-J §4.2.3: NotImplemented for an action the receiver does not know, NotSupported for one it

@@ -99,7 +99,7 @@ class Link:
             lost.cancel()
             if not call.done():
                 call.cancel()
-        if call.cancelled():
+        if not call.done() or call.cancelled():  # a cancelled task is done only once it has run again
             raise errors.NotConnectedError("the connection closed mid-call", charge_point_id=self._charge_point_id)
         try:
             result = call.result()

@@ -2,8 +2,9 @@
 
 A store error never means data was lost: a write either committed whole or raised. The control API
 turns ``InvalidCursorError`` and ``InvalidPageLimitError`` into 400 answers, the protocol code turns
-``StoreUnavailableError`` into an OCPP ``InternalError`` (the charger retries), and readiness reports
-it. The websocket handshake turns ``PasswordCheckBusyError`` into 503 with Retry-After::
+``StoreUnavailableError`` into an OCPP ``InternalError`` — or, for a transaction-related message, into
+no answer and a closed connection, so the charger keeps the message queued — and the websocket handshake
+and readiness into 503. The websocket handshake turns ``PasswordCheckBusyError`` into 503 with Retry-After::
 
     ChargeOpsError
      └── StoreError
