@@ -9,8 +9,6 @@ handlers take it with ``runtime.of(memo)``.
 import asyncio
 import base64
 import dataclasses
-import time
-from collections.abc import Callable
 from typing import Any
 
 from kubernetes import client as k8s
@@ -26,9 +24,6 @@ from chargeops.operator.invoice_store import InvoiceStore
 from chargeops.operator.observations import Observations
 
 MEMO_KEY = "chargeops_runtime"
-# Password reads of one Secret started within this long of each other share one request: thousands of
-# Chargers created at once name a handful of Secrets, and each read costs the API server a request.
-SECRET_REUSE_S = 2.0
 
 
 @dataclasses.dataclass(frozen=True)
@@ -62,11 +57,12 @@ def api_client(kubeconfig: str | None = None, *, context: str | None = None) -> 
 class SecretReader:
     """Reads single keys of Secrets (charger passwords, SMTP logins): get only, never list or watch."""
 
-    def __init__(self, api: k8s.CoreV1Api, *, clock: Callable[[], float] = time.monotonic) -> None:
+    def __init__(self, api: k8s.CoreV1Api) -> None:
         self.api = api
-        self._clock = clock
-        # Reads in flight or done lately, by (namespace, name), oldest first: (when started, the read).
-        self._reads: dict[tuple[str, str], tuple[float, asyncio.Future[k8s.V1Secret | None]]] = {}
+        # Reads in flight, by (namespace, name). Thousands of Chargers created at once name a handful of
+        # Secrets: callers asking while a read of the same Secret is on its way share it. A finished read is
+        # never reused, so a Secret created or changed a moment ago is seen by the next caller.
+        self._reads: dict[tuple[str, str], asyncio.Future[k8s.V1Secret | None]] = {}
 
     @classmethod
     def from_kubeconfig(cls, kubeconfig: str | None = None, *, context: str | None = None) -> "SecretReader":
@@ -91,7 +87,7 @@ class SecretReader:
     async def require(self, namespace: str, name: str, key: str) -> str:
         """The value of ``key`` in Secret ``namespace/name``; SecretNotFoundError names what is missing.
 
-        Calls started within ``SECRET_REUSE_S`` of a read of the same Secret share that read."""
+        Calls made while a read of the same Secret is in flight share that read."""
         secret = await self._shared_read(namespace, name)
         if secret is None:
             raise SecretNotFoundError(namespace, name, key, secret_exists=False)
@@ -101,25 +97,18 @@ class SecretReader:
         return base64.b64decode(data[key]).decode()
 
     async def _shared_read(self, namespace: str, name: str) -> k8s.V1Secret | None:
-        now = self._clock()
-        while self._reads:  # the oldest first: drop those too old to share
-            oldest = next(iter(self._reads))
-            if now - self._reads[oldest][0] <= SECRET_REUSE_S:
-                break
-            del self._reads[oldest]
-        found = self._reads.get((namespace, name))
-        if found is None:
-            found = self._reads[namespace, name] = (
-                now,
-                asyncio.ensure_future(asyncio.to_thread(self._get, namespace, name)),
-            )
-        read = found[1]
-        try:
-            return await asyncio.shield(read)
-        except Exception:
-            if self._reads.get((namespace, name)) is found:
-                del self._reads[namespace, name]  # a failed read is not shared with later callers
-            raise
+        key = (namespace, name)
+        read = self._reads.get(key)
+        if read is None:
+            read = self._reads[key] = asyncio.ensure_future(asyncio.to_thread(self._get, namespace, name))
+            read.add_done_callback(lambda done: self._forget(key, done))
+        return await asyncio.shield(read)
+
+    def _forget(self, key: tuple[str, str], read: "asyncio.Future[k8s.V1Secret | None]") -> None:
+        if self._reads.get(key) is read:
+            del self._reads[key]
+        if not read.cancelled():
+            read.exception()  # retrieved here, so a failure no caller awaited is not logged as lost
 
     def _get(self, namespace: str, name: str) -> k8s.V1Secret | None:
         try:
