@@ -14,6 +14,14 @@ Modes:
 - ``saturation``: every connection sends calls back to back, ``--window`` outstanding at a time, in
   the ``--mix`` of actions (MeterValues and StatusNotification reach the store). ``--echo-baseline``
   runs the same load against a bare websockets server (``echo_server.py``) for the ceiling.
+- ``reconnect-storm``: every charger boots as in ``realistic`` (and sends nothing more); once the
+  gateway's observed state shows all of them converged, the gateway is stopped (SIGTERM, or SIGKILL
+  with ``--kill``) and started again on the same database and ports, with an empty password cache.
+  Every charger reconnects by itself (a random jitter of up to ``--reconnect-jitter-s``, retries while
+  refused, Retry-After when answered 503) and reports its status again. Measured from the restart:
+  the time until all are reconnected, and until the gateway's observed state shows every one connected
+  to the new process and converged to its desired state (``is_settled``, the gateway's own test; a
+  settled charger is sent nothing), and the gateway's CPU meanwhile (a scrypt check per charger).
 
 It prints connections held at the end, messages/s (replies received in the window), client-side
 p50/p99 call latency (send to reply), errors, the gateway's RSS and CPU, and the time to connect all
@@ -21,6 +29,7 @@ chargers. ``--json`` prints the same as one JSON document instead.
 
     .venv/bin/python bench/gateway_load.py --mode realistic --chargers 10000 --duration 120
     .venv/bin/python bench/gateway_load.py --mode saturation --chargers 100 --duration 30 --echo-baseline
+    .venv/bin/python bench/gateway_load.py --mode reconnect-storm --chargers 5000 [--kill]
 """
 
 import argparse
@@ -34,6 +43,7 @@ import os
 import re
 import secrets
 import shutil
+import signal
 import subprocess
 import sys
 import tempfile
@@ -41,13 +51,16 @@ import time
 from array import array
 from collections import Counter
 from collections.abc import Iterator
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
 import aiohttp
 import load_client
+import pydantic
 
-from chargeops.api.gateway import AuthorizationMode, DesiredState
+from chargeops.api.gateway import AuthorizationMode, DesiredState, ObservedState, StoredDesiredState
+from chargeops.ocpp_gateway.convergence.converge import is_settled
 
 PASSWORD = "bench-password-0123456789"  # noqa: S105 - a throwaway gateway's chargers
 ID_TAG = "BENCH-TAG-1"
@@ -59,6 +72,10 @@ DEFAULT_PER_ADDRESS = 20_000
 READY_LINE = re.compile(r"chargers on port (\d+), control API on port (\d+)")
 ECHO_READY_LINE = re.compile(r"ready on port (\d+)")
 BENCH_DIR = Path(__file__).resolve().parent
+# Reconnect storm: how often the gateway's observed state is read, and the CPU of the gateway sampled.
+OBSERVED_POLL_S = 1.0
+CPU_SAMPLE_S = 0.25
+OBSERVED_LIST = pydantic.TypeAdapter(list[ObservedState])
 
 
 @dataclasses.dataclass
@@ -73,6 +90,7 @@ class Target:
     process: subprocess.Popen[str] | None = None
     log_path: Path | None = None
     baseline_rss_kib: int | None = None
+    ports: tuple[int, int] = (0, 0)  # websocket and control API, to start again on the same ones
 
     def stop(self) -> None:
         """Stop the process this benchmark started (SIGTERM, then SIGKILL)."""
@@ -104,9 +122,13 @@ def _wait_for_line(process: subprocess.Popen[str], pattern: re.Pattern[str], tim
     raise RuntimeError(f"{process.args!r} did not get ready within {timeout_s} s")
 
 
-def start_gateway(workdir: Path, args: argparse.Namespace) -> Target:
-    """``chargeops gateway`` on loopback with its own SQLite file, stderr (its log) to a file."""
-    token = secrets.token_urlsafe(24)
+def start_gateway(
+    workdir: Path, args: argparse.Namespace, *, token: str | None = None, ports: tuple[int, int] = (0, 0)
+) -> Target:
+    """``chargeops gateway`` on loopback with its own SQLite file, stderr (its log) to a file. Given the
+    ``token`` and ``ports`` of an earlier run, it starts again as the same gateway, its log appended."""
+    restart = token is not None
+    token = token or secrets.token_urlsafe(24)
     token_file = workdir / "token"
     token_file.write_text(token)
     database = args.database or workdir / "gateway.db"
@@ -115,9 +137,9 @@ def start_gateway(workdir: Path, args: argparse.Namespace) -> Target:
         str(executable) if executable.exists() else shutil.which("chargeops") or "chargeops",
         "gateway",
         "--listen",
-        f"{args.host}:0",
+        f"{args.host}:{ports[0]}",
         "--control-listen",
-        "127.0.0.1:0",
+        f"127.0.0.1:{ports[1]}",
         "--database-url",
         f"sqlite+aiosqlite:///{database}",
         "--token-file",
@@ -126,7 +148,7 @@ def start_gateway(workdir: Path, args: argparse.Namespace) -> Target:
         args.gateway_log_level,
     ]
     log_path = workdir / "gateway.log"
-    with log_path.open("w") as log:
+    with log_path.open("a" if restart else "w") as log:
         # The gateway inherits this process's raised open-file limit.
         process = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=log, text=True)
     found = _wait_for_line(process, READY_LINE, 120)
@@ -138,6 +160,7 @@ def start_gateway(workdir: Path, args: argparse.Namespace) -> Target:
         token=token,
         process=process,
         log_path=log_path,
+        ports=(int(found.group(1)), int(found.group(2))),
     )
     target.baseline_rss_kib = rss_kib(process.pid)
     return target
@@ -256,12 +279,14 @@ def plans(target: Target, args: argparse.Namespace, mode: str, count: int) -> li
             id_tag=ID_TAG,
             heartbeat_s=args.heartbeat_s,
             meter_interval_s=args.meter_interval_s,
-            charging_fraction=args.charging_fraction if mode == "realistic" else 1.0,
+            charging_fraction=args.charging_fraction if mode != "saturation" else 1.0,
             window=args.window,
             mix=mix_sequence(args.mix),
             connect_concurrency=max(1, args.connect_concurrency // workers),
             call_timeout_s=args.call_timeout_s,
             seed=args.seed + worker,
+            reconnect_jitter_s=args.reconnect_jitter_s,
+            reconnect_retry_s=args.reconnect_retry_s,
         )
         for worker in range(workers)
     ]
@@ -280,10 +305,9 @@ def mix_sequence(mix: str) -> list[str]:
     return cycle
 
 
-async def drive(target: Target, args: argparse.Namespace, mode: str, count: int) -> dict[str, Any]:
-    """Run the workers against ``target``; the merged figures."""
+def start_workers(worker_plans: list[load_client.Plan]) -> tuple[list[Any], list[Any]]:
+    """One load-generator process per plan; their pipes and processes."""
     context = multiprocessing.get_context("spawn")
-    worker_plans = plans(target, args, mode, count)
     pipes, processes = [], []
     for plan in worker_plans:
         parent_end, child_end = context.Pipe()
@@ -291,6 +315,13 @@ async def drive(target: Target, args: argparse.Namespace, mode: str, count: int)
         process.start()
         pipes.append(parent_end)
         processes.append(process)
+    return pipes, processes
+
+
+async def drive(target: Target, args: argparse.Namespace, mode: str, count: int) -> dict[str, Any]:
+    """Run the workers against ``target``; the merged figures."""
+    worker_plans = plans(target, args, mode, count)
+    pipes, processes = start_workers(worker_plans)
     _progress(f"{target.name}: {len(processes)} worker(s) connecting {count} chargers", args)
     ready = [await asyncio.to_thread(_receive, pipe, "ready") for pipe in pipes]
     connected = sum(item["connected"] for item in ready)
@@ -380,6 +411,251 @@ async def drive(target: Target, args: argparse.Namespace, mode: str, count: int)
     return result
 
 
+# Reconnect storm ----------------------------------------------------------------------------------
+
+
+async def storm(target: Target, args: argparse.Namespace, count: int) -> dict[str, Any]:
+    """Connect ``count`` chargers, wait until the gateway has converged them all, restart the gateway
+    under them, and time their return; the merged figures."""
+    if target.process is None or target.log_path is None:
+        raise SystemExit("--mode reconnect-storm restarts the gateway; it cannot run against --gateway-url")
+    worker_plans = plans(target, args, "reconnect-storm", count)
+    pipes, processes = start_workers(worker_plans)
+    _progress(f"gateway: {len(processes)} worker(s) connecting {count} chargers", args)
+    ready = [await asyncio.to_thread(_receive, pipe, "ready") for pipe in pipes]
+    connected = sum(item["connected"] for item in ready)
+    connect_s = max(item["connect_s"] for item in ready)
+    _progress(f"gateway: {connected}/{count} up in {connect_s:.1f} s; waiting for convergence", args)
+    ids = {CHARGER_ID.format(index) for index in range(count)}
+    async with _control_session(target) as http:
+        desired = await _stored_desired(http, target, CHARGER_ID.format(0))
+        started = time.perf_counter()
+        converged_before = await _wait_settled(http, target, ids, desired, since=None, timeout_s=args.settle_timeout_s)
+        converged_before_s = time.perf_counter() - started
+    if converged_before < len(ids):
+        raise RuntimeError(f"only {converged_before} of {len(ids)} chargers converged before the restart")
+
+    for pipe in pipes:
+        pipe.send({"command": "storm", "deadline_s": args.storm_timeout_s})
+    for pipe in pipes:
+        await asyncio.to_thread(_receive, pipe, "armed")
+    load_before = load_average()
+    restart = await restart_gateway(target, args)
+    _progress(
+        f"gateway: {restart.signal_name} stopped it in {restart.stopped_at - restart.signalled_at:.1f} s, "
+        f"listening again after {restart.listening_at - restart.started_at:.1f} s",
+        args,
+    )
+    sampler = CpuSampler(target.pid)
+    sampling = asyncio.create_task(sampler.run())
+    back = [await asyncio.to_thread(_receive, pipe, "reconnected") for pipe in pipes]
+    reconnected_at = array("d")
+    for item in back:
+        reconnected_at.frombytes(item["reconnected_at"])
+    all_reconnected_at = max(reconnected_at, default=None)
+    _progress(f"gateway: {len(reconnected_at)}/{connected} reconnected; reading its observed state", args)
+    since = datetime.fromtimestamp(restart.started_at, UTC)
+    async with _control_session(target) as http:
+        converged = await _wait_settled(http, target, ids, desired, since=since, timeout_s=args.settle_timeout_s)
+    all_converged_at = time.time() if converged == len(ids) else None
+    sampling.cancel()
+    with contextlib.suppress(asyncio.CancelledError):
+        await sampling
+    load_after = load_average()
+    for pipe in pipes:
+        pipe.send({"command": "finish"})
+    done = [await asyncio.to_thread(_receive, pipe, "done") for pipe in pipes]
+    for process in processes:
+        await asyncio.to_thread(process.join, 120)
+
+    failures: Counter[str] = Counter()
+    for item in back:
+        failures.update(item["failures"])
+    cpu_listening = sampler.cpu_at(restart.listening_at)
+    cpu_reconnected = sampler.cpu_at(all_reconnected_at)
+    cpu_converged = sampler.cpu_at(all_converged_at)
+    warnings, warning_samples = log_warnings(target)
+    return {
+        "target": target.name,
+        "mode": "reconnect-storm",
+        "chargers": count,
+        "workers": len(processes),
+        "load_average_before": load_before,
+        "load_average_after": load_after,
+        "connected": connected,
+        "connect_s": round(connect_s, 2),
+        "converged_before_restart_s": round(converged_before_s, 2),
+        "signal": restart.signal_name,
+        "stop_s": round(restart.stopped_at - restart.signalled_at, 2),
+        "start_s": round(restart.listening_at - restart.started_at, 2),
+        "cut": sum(item["cut"] for item in back),
+        "reconnected": len(reconnected_at),
+        "reconnect_s": restart.elapsed(all_reconnected_at),
+        "reconnect_spread_s": _spread(reconnected_at, restart.listening_at),
+        "converged": converged,
+        "converge_s": restart.elapsed(all_converged_at),
+        "attempts": sum(item["attempts"] for item in back),
+        "busy_retries": sum(item["busy_retries"] for item in back),
+        "failures": dict(failures),
+        "status_errors": sum(item["status_errors"] for item in back),
+        "gateway_calls_after_restart": dict(sum((Counter(item["gateway_calls"]) for item in done), Counter())),
+        "changed_after_restart": sum(item["changed"] for item in done),
+        "held": sum(item["held"] for item in done),
+        "server_cpu_s": {
+            "start": _round(cpu_listening),
+            "until_reconnected": _round(_minus(cpu_reconnected, cpu_listening)),
+            "until_converged": _round(_minus(cpu_converged, cpu_listening)),
+        },
+        "server_cpu_percent": (
+            round(100 * (cpu_converged - cpu_listening) / (all_converged_at - restart.listening_at), 1)
+            if cpu_converged is not None and cpu_listening is not None and all_converged_at is not None
+            else None
+        ),
+        "server_cpu_ms_per_reconnect": (
+            round(1000 * (cpu_reconnected - cpu_listening) / len(reconnected_at), 1)
+            if cpu_reconnected is not None and cpu_listening is not None and reconnected_at
+            else None
+        ),
+        "server_rss_mib": _mib(rss_kib(target.pid)),
+        "server_rss_peak_mib": _mib(sampler.rss_peak_kib),
+        "client_cpu_percent": (
+            round(100 * sum(item["client_cpu_s"] for item in back) / (all_reconnected_at - restart.signalled_at), 1)
+            if all_reconnected_at is not None
+            else None
+        ),
+        "server_log_warnings": warnings,
+        "server_log_samples": warning_samples,
+        "error_samples": [sample for item in back for sample in item["error_samples"]][:5],
+    }
+
+
+@dataclasses.dataclass(frozen=True)
+class Restart:
+    """When the gateway was signalled, had exited, was started again and listened again (wall clock)."""
+
+    signal_name: str
+    signalled_at: float
+    stopped_at: float
+    started_at: float
+    listening_at: float
+
+    def elapsed(self, at: float | None) -> dict[str, float | None]:
+        """Seconds from the signal, from the new process's start and from its listening, to ``at``."""
+        points = {"from_signal": self.signalled_at, "from_start": self.started_at, "from_listening": self.listening_at}
+        return {name: None if at is None else round(at - point, 2) for name, point in points.items()}
+
+
+async def restart_gateway(target: Target, args: argparse.Namespace) -> Restart:
+    """Stop the gateway (SIGTERM, or SIGKILL with ``--kill``) and start it again on the same database,
+    ports and token; ``target`` then names the new process."""
+    assert target.process is not None
+    assert target.log_path is not None
+    chosen = signal.SIGKILL if args.kill else signal.SIGTERM
+    signalled_at = time.time()
+    target.process.send_signal(chosen)
+    await asyncio.to_thread(target.process.wait, 120)
+    stopped_at = time.time()
+    started_at = time.time()
+    again = await asyncio.to_thread(start_gateway, target.log_path.parent, args, token=target.token, ports=target.ports)
+    listening_at = time.time()
+    target.process, target.pid, target.baseline_rss_kib = again.process, again.pid, again.baseline_rss_kib
+    return Restart(chosen.name, signalled_at, stopped_at, started_at, listening_at)
+
+
+class CpuSampler:
+    """The CPU time and RSS of one process, sampled until cancelled, to read the CPU at a moment."""
+
+    def __init__(self, pid: int | None) -> None:
+        self.pid = pid
+        self.samples: list[tuple[float, float]] = []
+        self.rss_peak_kib: int | None = None
+
+    async def run(self) -> None:
+        """Sample every ``CPU_SAMPLE_S`` until cancelled."""
+        while True:
+            self.sample()
+            await asyncio.sleep(CPU_SAMPLE_S)
+
+    def sample(self) -> None:
+        """Take one sample now."""
+        cpu = cpu_seconds(self.pid)
+        if cpu is not None:
+            self.samples.append((time.time(), cpu))
+        self.rss_peak_kib = max(self.rss_peak_kib or 0, rss_kib(self.pid) or 0) or None
+
+    def cpu_at(self, at: float | None) -> float | None:
+        """The CPU seconds of the first sample taken at or after ``at`` (an upper bound at ``at``)."""
+        if at is None:
+            return None
+        if not self.samples or self.samples[-1][0] < at:
+            self.sample()
+        return next((cpu for taken_at, cpu in self.samples if taken_at >= at), None)
+
+
+@contextlib.asynccontextmanager
+async def _control_session(target: Target) -> Any:
+    headers = {"Authorization": f"Bearer {target.token}"}
+    async with aiohttp.ClientSession(headers=headers, timeout=aiohttp.ClientTimeout(total=300)) as http:
+        yield http
+
+
+async def _stored_desired(http: aiohttp.ClientSession, target: Target, cp_id: str) -> StoredDesiredState:
+    """The desired state the gateway holds for ``cp_id``: every benchmark charger got the same one."""
+    async with http.get(f"{target.control_url}/v1/chargers/{cp_id}/desired") as response:
+        response.raise_for_status()
+        return StoredDesiredState.model_validate_json(await response.read())
+
+
+async def _wait_settled(
+    http: aiohttp.ClientSession,
+    target: Target,
+    ids: set[str],
+    desired: StoredDesiredState,
+    *,
+    since: datetime | None,
+    timeout_s: float,
+) -> int:
+    """Read the gateway's observed state until every charger of ``ids`` is connected (since ``since``)
+    and settled (``is_settled``: converged to ``desired``, no error since), or ``timeout_s`` passed; how
+    many are."""
+    deadline = time.monotonic() + timeout_s
+    while True:
+        async with http.get(f"{target.control_url}/v1/chargers") as response:
+            response.raise_for_status()
+            observed = OBSERVED_LIST.validate_json(await response.read())
+        settled = sum(
+            1
+            for state in observed
+            if state.charge_point_id in ids
+            and state.connected
+            and (since is None or (state.connected_since is not None and state.connected_since >= since))
+            and is_settled(desired, state)
+        )
+        if settled == len(ids) or time.monotonic() >= deadline:
+            return settled
+        await asyncio.sleep(OBSERVED_POLL_S)
+
+
+def _spread(moments: array, origin: float) -> dict[str, float | None]:  # type: ignore[type-arg]
+    """p50, p90 and max of ``moments`` (wall clock) as seconds after ``origin``."""
+    if not moments:
+        return {"p50": None, "p90": None, "max": None}
+    ordered = sorted(moments)
+
+    def at(q: float) -> float:
+        return round(float(ordered[min(len(ordered) - 1, int(q * len(ordered)))]) - origin, 2)
+
+    return {"p50": at(0.50), "p90": at(0.90), "max": round(ordered[-1] - origin, 2)}
+
+
+def _minus(after: float | None, before: float | None) -> float | None:
+    return None if after is None or before is None else after - before
+
+
+def _round(value: float | None) -> float | None:
+    return None if value is None else round(value, 1)
+
+
 def _receive(pipe: Any, event: str) -> dict[str, Any]:
     try:
         message: dict[str, Any] = pipe.recv()
@@ -461,6 +737,9 @@ async def run(args: argparse.Namespace) -> dict[str, Any]:
             document["registration_s"] = round(seconds, 1)
         if args.register_only:
             return document
+        if args.mode == "reconnect-storm":
+            document["gateway"] = await storm(target, args, count)
+            return document
         document["gateway"] = await drive(target, args, args.mode, count)
     if args.echo_baseline:
         echo = start_echo(args)
@@ -511,6 +790,53 @@ def table(document: dict[str, Any]) -> str:
     return "\n".join([header, *lines, *extra])
 
 
+def storm_table(document: dict[str, Any]) -> str:
+    """The figures of a reconnect storm as a plain-text table."""
+    result = document["gateway"]
+    reconnect, converge, cpu = result["reconnect_s"], result["converge_s"], result["server_cpu_s"]
+    spread = result["reconnect_spread_s"]
+    rows = [
+        ("chargers connected and booted", f"{result['connected']} in {result['connect_s']:.1f} s"),
+        ("observed state all converged after", f"{result['converged_before_restart_s']:.1f} s"),
+        ("gateway stopped by", f"{result['signal']} in {result['stop_s']:.1f} s"),
+        ("gateway listening again after", f"{result['start_s']:.1f} s"),
+        ("chargers cut / reconnected", f"{result['cut']} / {result['reconnected']}"),
+        ("all reconnected, from signal / start", f"{_s(reconnect['from_signal'])} / {_s(reconnect['from_start'])}"),
+        (
+            "reconnected p50 / p90 / max after listen",
+            f"{_s(spread['p50'])} / {_s(spread['p90'])} / {_s(spread['max'])}",
+        ),
+        ("converged (observed state)", f"{result['converged']} of {result['chargers']}"),
+        ("all converged, from signal / start", f"{_s(converge['from_signal'])} / {_s(converge['from_start'])}"),
+        ("connect attempts / answered 503", f"{result['attempts']} / {result['busy_retries']}"),
+        ("failed attempts (retried)", _counts(result["failures"])),
+        ("status errors after reconnect", str(result["status_errors"])),
+        ("gateway calls after restart", _counts(result["gateway_calls_after_restart"])),
+        ("chargers changed after restart", str(result["changed_after_restart"])),
+        ("held at end", str(result["held"])),
+        ("server CPU: start / to reconnected", f"{_s(cpu['start'])} / {_s(cpu['until_reconnected'])}"),
+        ("server CPU to converged (of one core)", f"{_s(cpu['until_converged'])} ({result['server_cpu_percent']}%)"),
+        ("server CPU per reconnect", f"{result['server_cpu_ms_per_reconnect']} ms"),
+        ("server RSS end / peak", f"{result['server_rss_mib']} / {result['server_rss_peak_mib']} MiB"),
+        ("client CPU (all workers)", f"{result['client_cpu_percent']}%"),
+        ("server log warnings", str(result["server_log_warnings"])),
+        ("load average before / after", f"{result['load_average_before'][0]} / {result['load_average_after'][0]}"),
+    ]
+    width = max(len(label) for label, _ in rows)
+    lines = [f"{label:{width}}  {value}" for label, value in rows]
+    header = f"reconnect storm, {result['chargers']} chargers — {document['command']}"
+    extra = [f"registration of {result['chargers']} chargers: {document['registration_s']} s"]
+    return "\n".join([header, *lines, *(extra if "registration_s" in document else [])])
+
+
+def _s(value: float | None) -> str:
+    return "-" if value is None else f"{value:.1f} s"
+
+
+def _counts(counts: dict[str, int]) -> str:
+    return ", ".join(f"{name} {count}" for name, count in sorted(counts.items())) or "none"
+
+
 def _ms(value: float | None) -> str:
     return "-" if value is None else f"{value:.1f} ms"
 
@@ -522,7 +848,7 @@ def _errors(errors: dict[str, int]) -> str:
 
 def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--mode", choices=("realistic", "saturation"), default="realistic")
+    parser.add_argument("--mode", choices=("realistic", "saturation", "reconnect-storm"), default="realistic")
     parser.add_argument("--chargers", type=int, default=100)
     parser.add_argument("--duration", type=float, default=30.0, help="Seconds of the measured window.")
     parser.add_argument("--heartbeat-s", type=float, default=60.0, help="Heartbeat interval (realistic).")
@@ -542,6 +868,19 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser.add_argument("--connect-concurrency", type=int, default=64, help="Handshakes in flight, all workers.")
     parser.add_argument("--register-concurrency", type=int, default=16, help="Control API PUTs in flight.")
     parser.add_argument("--call-timeout-s", type=float, default=60.0, help="A call without reply is an error.")
+    parser.add_argument("--kill", action="store_true", help="Reconnect storm: SIGKILL the gateway, not SIGTERM.")
+    parser.add_argument(
+        "--reconnect-jitter-s", type=float, default=1.0, help="Reconnect storm: a charger's random wait, at most."
+    )
+    parser.add_argument(
+        "--reconnect-retry-s", type=float, default=1.0, help="Reconnect storm: wait after a refused connect."
+    )
+    parser.add_argument(
+        "--storm-timeout-s", type=float, default=900.0, help="Reconnect storm: a charger gives up after this."
+    )
+    parser.add_argument(
+        "--settle-timeout-s", type=float, default=600.0, help="Reconnect storm: longest wait for convergence."
+    )
     parser.add_argument("--host", default="127.0.0.1", help="Where the started gateway listens.")
     parser.add_argument("--gateway-url", help="Load a running gateway instead: ws://HOST:PORT/ocpp")
     parser.add_argument("--control-url", help="Its control API, http://HOST:PORT (with --gateway-url).")
@@ -561,7 +900,10 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
 def main() -> None:
     args = parse_args()
     document = asyncio.run(run(args))
-    print(json.dumps(document, indent=2) if args.json or args.register_only else table(document))
+    if args.json or args.register_only:
+        print(json.dumps(document, indent=2))
+    else:
+        print(storm_table(document) if args.mode == "reconnect-storm" else table(document))
 
 
 if __name__ == "__main__":

@@ -13,6 +13,15 @@ its share of the chargers, and talks to them over a pipe:
     worker -> parent  {"event": "ready", ...connect figures}
     parent -> worker  {"command": "measure", "duration_s": S}
     worker -> parent  {"event": "done", ...window figures}
+
+In the reconnect-storm mode the parent restarts the gateway instead of measuring a window:
+
+    worker -> parent  {"event": "ready", ...connect figures}    (once the gateway's calls ended)
+    parent -> worker  {"command": "storm", "deadline_s": S}
+    worker -> parent  {"event": "armed"}                        (every charger now reconnects when cut)
+    worker -> parent  {"event": "reconnected", ...}             (every charger back, or given up)
+    parent -> worker  {"command": "finish"}
+    worker -> parent  {"event": "done", ...gateway calls since the restart}
 """
 
 import array
@@ -61,6 +70,8 @@ SWEEP_INTERVAL_S = 1.0
 # A saturation run starts once the gateway has sent no call (convergence) for this long.
 QUIET_S = 1.0
 QUIET_MAX_S = 120.0
+# Calls with which the gateway changes a charger (as opposed to reading it, as a drift check does).
+CHANGING_CALLS = frozenset({"ChangeConfiguration", "SendLocalList"})
 
 
 @dataclasses.dataclass(frozen=True)
@@ -68,7 +79,7 @@ class Plan:
     """What one worker process does; built by ``gateway_load`` and pickled to the worker."""
 
     url: str  # ws://host:port/ocpp, the charger id is appended
-    mode: str  # "realistic" or "saturation"
+    mode: str  # "realistic", "saturation" or "reconnect-storm"
     chargers: list[tuple[str, str | None]]  # (charge point id, source address or None)
     password: str | None
     id_tag: str
@@ -80,6 +91,10 @@ class Plan:
     connect_concurrency: int
     call_timeout_s: float
     seed: int
+    # Reconnect storm: a cut charger waits up to ``reconnect_jitter_s`` before its first attempt, and
+    # ``reconnect_retry_s`` plus up to that jitter after a refused or failed one.
+    reconnect_jitter_s: float = 1.0
+    reconnect_retry_s: float = 1.0
 
 
 def _retry_after_s(refused: InvalidStatus) -> float | None:
@@ -122,6 +137,9 @@ class Stats:
     total_timeouts: int = 0
     error_samples: list[str] = dataclasses.field(default_factory=list)
     last_gateway_call: float = 0.0
+    # Reconnect storm: set when the worker is armed; chargers the gateway changed (not just read) since.
+    storm_armed: bool = False
+    changed_in_storm: set[str] = dataclasses.field(default_factory=set)
 
     def sample_error(self, text: str) -> None:
         """Keep the first few error texts, for the report."""
@@ -295,6 +313,8 @@ class LeanCharger:
     async def _answer(self, unique_id: str, action: str, payload: dict[str, Any]) -> None:
         self.stats.gateway_calls[action] += 1
         self.stats.last_gateway_call = time.monotonic()
+        if self.stats.storm_armed and action in CHANGING_CALLS:
+            self.stats.changed_in_storm.add(self.cp_id)
         reply: dict[str, Any] | None
         if action == "GetConfiguration":
             reply = self._get_configuration(payload.get("key"))
@@ -362,6 +382,8 @@ class _Worker:
         self.connect_failures: collections.Counter[str] = collections.Counter()
         self.busy_retries = 0  # connects answered 503 and tried again after Retry-After
         self.stop = asyncio.Event()
+        self.addresses: dict[str, str | None] = {}
+        self.statuses: dict[str, str] = {}  # the connector status each charger reported last
 
     async def run(self) -> None:
         plan = self.plan
@@ -376,7 +398,7 @@ class _Worker:
             )
         )
         connect_s = time.perf_counter() - started
-        if plan.mode == "saturation":
+        if plan.mode in ("saturation", "reconnect-storm"):
             await self._wait_until_quiet()
         self.pipe.send(
             {
@@ -391,7 +413,10 @@ class _Worker:
             }
         )
         command = await asyncio.to_thread(self.pipe.recv)
-        await self._measure(float(command["duration_s"]))
+        if command["command"] == "storm":
+            await self._storm(float(command["deadline_s"]))
+        else:
+            await self._measure(float(command["duration_s"]))
         sweeper.cancel()
         await self._close_all()
 
@@ -399,6 +424,7 @@ class _Worker:
         plan = self.plan
         charger = LeanCharger(cp_id, self.stats)
         self.chargers.append(charger)
+        self.addresses[cp_id] = address
         try:
             for attempt in range(BUSY_RETRIES + 1):
                 async with gate:
@@ -418,11 +444,13 @@ class _Worker:
                 self.busy_retries += 1
                 await asyncio.sleep(retry_after_s)
             await charger.call("StatusNotification", charger.status_notification("Available"))
+            self.statuses[cp_id] = "Available"
             if charging:
                 await charger.call("StatusNotification", charger.status_notification("Preparing"))
                 reply = await charger.call("StartTransaction", charger.start_transaction(plan.id_tag))
                 charger.transaction_id = int(reply.get("transactionId", 1))
                 await charger.call("StatusNotification", charger.status_notification("Charging"))
+                self.statuses[cp_id] = "Charging"
         except InvalidStatus as error:
             self._connect_failed(f"HTTP {error.response.status_code}")
             return False
@@ -525,6 +553,90 @@ class _Worker:
             }
         )
 
+    async def _storm(self, deadline_s: float) -> None:
+        """Arm every charger to reconnect when its connection is cut, report when all are back (or
+        given up at ``deadline_s``), and then, when told to finish, what the gateway sent since."""
+        stats = self.stats
+        calls_before = collections.Counter(stats.gateway_calls)
+        stats.storm_armed = True
+        deadline = time.monotonic() + deadline_s
+        storm = _Storm()
+        returns = [asyncio.create_task(self._come_back(charger, deadline, storm)) for charger in self.up]
+        self.pipe.send({"event": "armed"})
+        cpu_before = time.process_time()
+        await asyncio.gather(*returns)
+        reconnected_at = array.array("d", (at for at in storm.reconnected_at.values()))
+        self.pipe.send(
+            {
+                "event": "reconnected",
+                "cut": len(storm.cut_at),
+                "first_cut_at": min(storm.cut_at.values(), default=None),
+                "reconnected": len(reconnected_at),
+                "reconnected_at": reconnected_at.tobytes(),
+                "attempts": storm.attempts,
+                "busy_retries": storm.busy_retries,
+                "failures": dict(storm.failures),
+                "status_errors": storm.status_errors,
+                "client_cpu_s": time.process_time() - cpu_before,
+                "error_samples": stats.error_samples,
+            }
+        )
+        await asyncio.to_thread(self.pipe.recv)  # finish: the parent has read the gateway's observed state
+        self.pipe.send(
+            {
+                "event": "done",
+                "held": sum(1 for charger in self.up if charger.open),
+                "gateway_calls": dict(collections.Counter(stats.gateway_calls) - calls_before),
+                "changed": len(stats.changed_in_storm),
+            }
+        )
+
+    async def _come_back(self, charger: LeanCharger, deadline: float, storm: "_Storm") -> None:
+        """Wait for the gateway to cut ``charger``, then reconnect as a charger does: after a random
+        jitter, again every ``reconnect_retry_s`` (plus jitter) while refused, after Retry-After when
+        answered 503; once open, report the connector's status again (a repeat the gateway need not
+        store). Gives up at ``deadline`` (monotonic) or on an answer other than 503."""
+        plan = self.plan
+        assert charger.ws is not None
+        await charger.ws.wait_closed()
+        storm.cut_at[charger.cp_id] = time.time()
+        await asyncio.sleep(self.rng.uniform(0, plan.reconnect_jitter_s))
+        while time.monotonic() < deadline:
+            storm.attempts += 1
+            try:
+                await charger.connect(
+                    plan.url,
+                    address=self.addresses[charger.cp_id],
+                    password=plan.password,
+                    timeout_s=max(60.0, plan.call_timeout_s),
+                )
+            except InvalidStatus as error:
+                retry_after_s = _retry_after_s(error)
+                if retry_after_s is None:
+                    storm.failures[f"HTTP {error.response.status_code}"] += 1
+                    return
+                storm.busy_retries += 1
+                await asyncio.sleep(retry_after_s)
+                continue
+            except (OSError, TimeoutError, InvalidHandshake) as error:
+                # The gateway is not listening yet (refused), or cut the handshake: try again shortly.
+                storm.failures[type(error).__name__] += 1
+                await asyncio.sleep(plan.reconnect_retry_s + self.rng.uniform(0, plan.reconnect_jitter_s))
+                continue
+            self._spawn(charger.read_loop())
+            status = self.statuses.get(charger.cp_id, "Available")
+            try:
+                await charger.call("StatusNotification", charger.status_notification(status))
+            except ChargerGoneError:
+                storm.failures["ClosedAfterOpen"] += 1
+                await asyncio.sleep(plan.reconnect_retry_s + self.rng.uniform(0, plan.reconnect_jitter_s))
+                continue
+            except (CallErrorReplyError, TimeoutError) as error:
+                storm.status_errors += 1
+                self.stats.sample_error(f"{charger.cp_id} status after reconnect: {error!r}")
+            storm.reconnected_at[charger.cp_id] = time.time()
+            return
+
     async def _sweep(self) -> None:
         while True:
             await asyncio.sleep(SWEEP_INTERVAL_S)
@@ -549,3 +661,15 @@ class _Worker:
                 await close(charger)
 
         await asyncio.gather(*(gated(charger) for charger in self.chargers))
+
+
+@dataclasses.dataclass
+class _Storm:
+    """What one worker's chargers did in a reconnect storm; times are wall clock, to line workers up."""
+
+    cut_at: dict[str, float] = dataclasses.field(default_factory=dict)
+    reconnected_at: dict[str, float] = dataclasses.field(default_factory=dict)
+    attempts: int = 0
+    busy_retries: int = 0
+    failures: collections.Counter[str] = dataclasses.field(default_factory=collections.Counter)
+    status_errors: int = 0

@@ -62,3 +62,27 @@ def test_a_saturation_run_reports_the_gateway_beside_the_echo_server() -> None:
     assert_clean(document["echo"], chargers=5)
     assert {"Heartbeat", "StatusNotification", "MeterValues"} <= set(document["gateway"]["by_action"])
     assert document["gateway_to_echo"] > 0
+
+
+@pytest.mark.parametrize("kill", [False, True], ids=["sigterm", "sigkill"])
+def test_a_reconnect_storm_brings_every_charger_back_converged(kill: bool) -> None:
+    # Short waits, so that a charger that never returns fails the run instead of its timeout.
+    waits = ("--storm-timeout-s", "60", "--settle-timeout-s", "60")
+    document = run_benchmark("--mode", "reconnect-storm", "--chargers", "20", *waits, *(["--kill"] if kill else []))
+    result = document["gateway"]
+    assert result["signal"] == ("SIGKILL" if kill else "SIGTERM")
+    assert result["connected"] == 20
+    assert result["cut"] == 20
+    assert result["reconnected"] == 20
+    # Converged as the restarted gateway's observed state says, and it had nothing to change on any.
+    assert result["converged"] == 20
+    assert result["changed_after_restart"] == 0
+    assert result["held"] == 20
+    assert result["status_errors"] == 0, result["error_samples"]
+    for figures in (result["reconnect_s"], result["converge_s"]):
+        assert set(figures) == {"from_signal", "from_start", "from_listening"}
+        assert None not in figures.values()
+    assert result["reconnect_spread_s"]["p50"] is not None
+    assert result["server_cpu_s"]["until_converged"] is not None
+    assert result["server_cpu_ms_per_reconnect"] is not None
+    assert result["server_rss_peak_mib"] > 0
