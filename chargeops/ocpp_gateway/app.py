@@ -224,21 +224,16 @@ class Gateway:
             if live.ctx.desired is not None:  # deleted through another replica
                 await live.connection.close(1008, "This charge point is no longer known to the gateway.")
             return
-        if stored != live.ctx.desired:
+        if _converge_to(live, stored):
             live.ctx.logger.info("Desired state changed (revision %s); converging.", stored.desired.revision)
-            live.ctx.set_desired(stored)
-            live.runner.request()
 
     # The control API's Backend.
 
     async def put_desired(self, cp_id: str, desired: DesiredState) -> StoredDesiredState:
         stored = await self.store.put_desired(cp_id, desired, now=self.clock())
         live = self.registry.get(cp_id)
-        # A PUT that changes nothing (the operator hands over the password again, say) keeps ``updated_at``
-        # and needs no convergence: the charger has, or is being brought to, this very state.
-        if live is not None and stored != live.ctx.desired:
-            live.ctx.set_desired(stored)
-            live.runner.request()
+        if live is not None:
+            _converge_to(live, stored)
         return stored
 
     async def get_desired(self, cp_id: str) -> StoredDesiredState | None:
@@ -329,6 +324,17 @@ class Gateway:
         if self.replicated and observed.replica != self.settings.replica_id and observed.replica in live_replicas:
             return observed
         return observed.model_copy(update={"connected": False, "replica": None})
+
+
+def _converge_to(live: LiveCharger, stored: StoredDesiredState) -> bool:
+    """Have a held charger converge to ``stored``; False if it has it already. A PUT that changes nothing
+    (the operator hands over the password again, say) needs no convergence: the charger has, or is being
+    brought to, this very state."""
+    if stored == live.ctx.desired:
+        return False
+    live.ctx.set_desired(stored)
+    live.runner.request()
+    return True
 
 
 def _advertised(host: str) -> str:

@@ -96,12 +96,10 @@ async def run(
         if not lost.is_set():
             await operator  # ended by itself: its result or its error
             return
-        operator.cancel()
-        await asyncio.gather(operator, return_exceptions=True)
         raise watch_guard.WatchLostError(f"{guard.message}; exiting so that the operator is restarted")
     finally:
         watching.cancel()
-        if not operator.done():
+        if not operator.done():  # kopf is stopped before the error leaves (or this task was cancelled)
             operator.cancel()
             await asyncio.gather(operator, return_exceptions=True)
         kopf_logger.removeHandler(guard)

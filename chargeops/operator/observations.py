@@ -121,10 +121,8 @@ class Observations:
         try:
             states = await self._gateway.all_observed()
         except OperatorError as error:
-            was_out = self.outage() is not None
-            self._failed(error, logger)
-            if self.outage() is not None and not was_out:
-                self._signal(self._changes)
+            if self._failed(error, logger):
+                self._signal(self._changes)  # every Charger shows the outage
             return
         was_out = self.outage() is not None
         if self.failures:
@@ -171,13 +169,16 @@ class Observations:
                 logger.exception("Polling the gateway's observed states failed.")
             await asyncio.sleep(self.pause_s(interval_s, self._clock() - started))
 
-    def _failed(self, error: OperatorError, logger: logging.Logger | logging.LoggerAdapter[Any]) -> None:
+    def _failed(self, error: OperatorError, logger: logging.Logger | logging.LoggerAdapter[Any]) -> bool:
+        """Count a failed poll; True if the gateway counts as unreachable from this one on."""
         was_out = self.outage() is not None
         self.failures += 1
         self.error = error
         if self._failing_since is None:
             self._failing_since = self._clock()
-        if self.outage() is not None and not was_out:
+        began = self.outage() is not None and not was_out
+        if began:
             logger.warning("The gateway counts as unreachable after %d failed polls: %s", self.failures, error)
         else:
             logger.info("Polling the gateway failed (%d in a row): %s", self.failures, error)
+        return began

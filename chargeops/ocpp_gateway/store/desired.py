@@ -40,10 +40,9 @@ def id_tags_digest(id_tags: Iterable[str]) -> str:
 EMPTY_DIGEST = id_tags_digest(())
 
 
-def get(_db: database.Database, conn: Connection, cp_id: str) -> gateway.StoredDesiredState | None:
+def get(db: database.Database, conn: Connection, cp_id: str) -> gateway.StoredDesiredState | None:
     """The stored desired state of ``cp_id``, or None."""
-    row = conn.execute(select(tables.desired_states).where(_D.charge_point_id == cp_id)).mappings().first()
-    return None if row is None else _to_stored(row)
+    return get_for_login(db, conn, cp_id)[0]
 
 
 def list_all(_db: database.Database, conn: Connection) -> list[gateway.StoredDesiredState]:

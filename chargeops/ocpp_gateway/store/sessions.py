@@ -16,7 +16,18 @@ from collections.abc import Callable, Collection, Sequence
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Connection, Integer, RowMapping, Select, Update, bindparam, select, tuple_, update
+from sqlalchemy import (
+    ColumnElement,
+    Connection,
+    Integer,
+    RowMapping,
+    Select,
+    Update,
+    bindparam,
+    select,
+    tuple_,
+    update,
+)
 
 from chargeops.api import gateway
 from chargeops.ocpp_gateway.store import columns, database, errors, session_json, tables
@@ -227,19 +238,18 @@ def _page_query(
 
 def _readings_of_sessions(_db: database.Database) -> Select[Any]:
     """The readings of the sessions whose keys are ``p_sessions``, by session and time, timestamps as text."""
-    r = tables.meter_readings.c
-    return (
-        select(r.session_pk, columns.utc_text(r.timestamp), r.energy_wh)
-        .where(r.session_pk.in_(bindparam("p_sessions", expanding=True)))
-        .order_by(r.session_pk, r.timestamp)
-    )
+    return _readings_query(columns.utc_text(tables.meter_readings.c.timestamp))
 
 
 def _reading_micros_of_sessions(_db: database.Database) -> Select[Any]:
     """``_readings_of_sessions`` with the timestamps as microseconds since the epoch (``utc_micros``)."""
+    return _readings_query(session_json.utc_micros(tables.meter_readings.c.timestamp))
+
+
+def _readings_query(timestamp: ColumnElement[Any]) -> Select[Any]:
     r = tables.meter_readings.c
     return (
-        select(r.session_pk, session_json.utc_micros(r.timestamp), r.energy_wh)
+        select(r.session_pk, timestamp, r.energy_wh)
         .where(r.session_pk.in_(bindparam("p_sessions", expanding=True)))
         .order_by(r.session_pk, r.timestamp)
     )

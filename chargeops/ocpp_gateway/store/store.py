@@ -133,8 +133,7 @@ class Store:
         password is answered faster, from memory. Raises ``PasswordCheckBusyError`` when the checks
         queued ahead would keep this one past the wait limit (see ``credentials``).
         """
-        stored = await self._db.read(desired.password_hash, cp_id)
-        return await self._passwords.verify(cp_id, password, stored=stored)
+        return await (await self.login(cp_id)).verify(password)
 
     # Observed state --------------------------------------------------------------------------------
 
