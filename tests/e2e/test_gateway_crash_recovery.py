@@ -10,7 +10,7 @@ import secrets
 import signal
 import socket
 import sys
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Sequence
 from pathlib import Path
 
 import aiohttp
@@ -32,20 +32,32 @@ def free_port() -> int:
 
 
 class GatewayProcess:
-    """``chargeops gateway`` as a child process that can be killed and started again on the same ports."""
+    """``chargeops gateway`` as a child process that can be killed and started again on the same ports;
+    ``extra_args`` are more of its flags (a replica id, say)."""
 
-    def __init__(self, database_url: str) -> None:
+    def __init__(self, database_url: str, *, token: str | None = None, extra_args: Sequence[str] = ()) -> None:
         self.database_url = database_url
         self.ocpp_port = free_port()
         self.control_port = free_port()
-        self.token = secrets.token_urlsafe(24)
+        self.token = token or secrets.token_urlsafe(24)
+        self.extra_args = tuple(extra_args)
         self.process: asyncio.subprocess.Process | None = None
+
+    @property
+    def ocpp_url(self) -> str:
+        return f"ws://127.0.0.1:{self.ocpp_port}/ocpp"
 
     @property
     def control_url(self) -> str:
         return f"http://127.0.0.1:{self.control_port}"
 
     async def start(self) -> None:
+        """Start the process and wait until it is ready."""
+        await self.launch()
+        await self.wait_ready()
+
+    async def launch(self) -> None:
+        """Start the process, not waiting for it."""
         self.process = await asyncio.create_subprocess_exec(
             str(Path(sys.executable).parent / "chargeops"),
             "gateway",
@@ -55,12 +67,16 @@ class GatewayProcess:
             f"127.0.0.1:{self.control_port}",
             "--database-url",
             self.database_url,
+            *self.extra_args,
             "--response-timeout",
             "5",
             "--log-level",
             "WARNING",
             env={**os.environ, "CHARGEOPS_GATEWAY_TOKEN": self.token},
         )
+
+    async def wait_ready(self, timeout_s: float = 30) -> None:
+        """Until ``/readyz`` answers 200."""
         async with aiohttp.ClientSession() as http:
 
             async def ready() -> bool:
@@ -70,7 +86,7 @@ class GatewayProcess:
                 except aiohttp.ClientError:
                     return False
 
-            await eventually(ready, timeout_s=30)
+            await eventually(ready, timeout_s=timeout_s)
 
     def kill(self) -> None:
         assert self.process is not None
@@ -80,15 +96,19 @@ class GatewayProcess:
         assert self.process is not None
         await self.process.wait()
 
+    async def stop(self) -> None:
+        """Terminate the process if it runs, and wait for it."""
+        if self.process is not None and self.process.returncode is None:
+            self.process.terminate()
+            await self.process.wait()
+
 
 @pytest.fixture
 async def gateway_process(database_url: str) -> AsyncIterator[GatewayProcess]:
     process = GatewayProcess(database_url)
     await process.start()
     yield process
-    if process.process is not None and process.process.returncode is None:
-        process.process.terminate()
-        await process.wait()
+    await process.stop()
 
 
 @pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)
@@ -96,7 +116,7 @@ async def test_a_charger_that_does_not_return_after_a_crash_is_not_reported_conn
     gateway_process: GatewayProcess,
 ) -> None:
     # On SQLite the gateway is the store's only process: after a SIGKILL left "connected" in the store, a
-    # charger that stays away must read as disconnected. (Replicas sharing PostgreSQL need leases: #8.)
+    # charger that stays away must read as disconnected. (Replicas sharing PostgreSQL: test_gateway_replicas.)
     async with aiohttp.ClientSession(headers={"Authorization": f"Bearer {gateway_process.token}"}) as http:
         control = Control(http, gateway_process.control_url)
         await control.put_desired("CRASH-AWAY", password=PASSWORD)

@@ -11,14 +11,9 @@ import asyncio
 import contextlib
 import dataclasses
 import functools
-import os
 import secrets
-import signal
-import socket
-import sys
 from collections.abc import AsyncIterator
 from datetime import UTC, datetime
-from pathlib import Path
 from typing import Any
 
 import aiohttp
@@ -33,6 +28,7 @@ from chargeops.simulator.station import Station
 from chargeops.simulator.station_config import StationConfig
 from tests.e2e.harness import PASSWORD, Control, RunningGateway, control_client, gateway_settings, running_gateway
 from tests.e2e.test_gateway_convergence import eventually
+from tests.e2e.test_gateway_crash_recovery import GatewayProcess
 
 pytestmark = [pytest.mark.e2e, pytest.mark.postgres, pytest.mark.timeout(240)]
 
@@ -43,70 +39,16 @@ LEASE_INTERVAL_S = 0.5
 TOKEN = secrets.token_urlsafe(24)
 
 
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return int(probe.getsockname()[1])
-
-
-class Replica:
+class Replica(GatewayProcess):
     """One ``chargeops gateway`` process of the replica set, on its own ports."""
 
     def __init__(self, replica_id: str, database_url: str) -> None:
-        self.replica_id = replica_id
-        self.database_url = database_url
-        self.ocpp_port = free_port()
-        self.control_port = free_port()
-        self.process: asyncio.subprocess.Process | None = None
-
-    @property
-    def ocpp_url(self) -> str:
-        return f"ws://127.0.0.1:{self.ocpp_port}/ocpp"
-
-    @property
-    def control_url(self) -> str:
-        return f"http://127.0.0.1:{self.control_port}"
-
-    async def start(self) -> None:
-        self.process = await asyncio.create_subprocess_exec(
-            str(Path(sys.executable).parent / "chargeops"),
-            "gateway",
-            "--listen",
-            f"127.0.0.1:{self.ocpp_port}",
-            "--control-listen",
-            f"127.0.0.1:{self.control_port}",
-            "--database-url",
-            self.database_url,
-            "--replica-id",
-            self.replica_id,
-            "--lease-interval",
-            str(LEASE_INTERVAL_S),
-            "--response-timeout",
-            "5",
-            "--log-level",
-            "WARNING",
-            env={**os.environ, "CHARGEOPS_GATEWAY_TOKEN": TOKEN},
+        super().__init__(
+            database_url,
+            token=TOKEN,
+            extra_args=("--replica-id", replica_id, "--lease-interval", str(LEASE_INTERVAL_S)),
         )
-
-    async def wait_ready(self, http: aiohttp.ClientSession) -> None:
-        async def ready() -> bool:
-            try:
-                async with http.get(f"{self.control_url}/readyz") as response:
-                    return response.status == 200
-            except aiohttp.ClientError:
-                return False
-
-        await eventually(ready, timeout_s=60)
-
-    async def kill(self) -> None:
-        assert self.process is not None
-        self.process.send_signal(signal.SIGKILL)
-        await self.process.wait()
-
-    async def stop(self) -> None:
-        if self.process is not None and self.process.returncode is None:
-            self.process.terminate()
-            await self.process.wait()
+        self.replica_id = replica_id
 
 
 @pytest.fixture
@@ -114,9 +56,8 @@ async def replicas(postgres_database: str) -> AsyncIterator[dict[str, Replica]]:
     """Three replicas on one empty database, started at once (they race to migrate it)."""
     started = {replica_id: Replica(replica_id, postgres_database) for replica_id in REPLICAS}
     try:
-        async with aiohttp.ClientSession() as http:
-            await asyncio.gather(*(replica.start() for replica in started.values()))
-            await asyncio.gather(*(replica.wait_ready(http) for replica in started.values()))
+        await asyncio.gather(*(replica.launch() for replica in started.values()))
+        await asyncio.gather(*(replica.wait_ready(timeout_s=60) for replica in started.values()))
         yield started
     finally:
         await asyncio.gather(*(replica.stop() for replica in started.values()))
@@ -243,7 +184,8 @@ async def test_replicas_share_desired_state_sessions_and_survive_a_killed_replic
         }
 
         # C dies mid-session; its chargers go to A and B, one charger stays away for good.
-        await c.kill()
+        c.kill()
+        await c.wait()
         await chargers.stations[away].close()
         moved = [cp_id for cp_id, replica in assignment.items() if replica is c]
         for cp_id, new_home in zip(moved, (a, b), strict=False):

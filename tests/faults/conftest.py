@@ -14,12 +14,14 @@ template database are the same ones.
 
 import os
 from collections.abc import Callable
+from typing import Any
 
 import pytest
 
 from tests.e2e.conftest import control, database_url, gateway, postgres_template
+from tests.e2e.test_gateway_crash_recovery import gateway_process
 
-__all__ = ["control", "database_url", "gateway", "postgres_template"]
+__all__ = ["control", "database_url", "gateway", "gateway_process", "postgres_template"]
 
 CYCLES_ENV = "CHARGEOPS_FAULT_CYCLES"
 FIGURES = pytest.StashKey[list[str]]()
@@ -28,6 +30,22 @@ FIGURES = pytest.StashKey[list[str]]()
 def fault_cycles(default: int = 3) -> int:
     """How many times a fault is repeated (``CHARGEOPS_FAULT_CYCLES``, at least 1)."""
     return max(1, int(os.environ.get(CYCLES_ENV, default)))
+
+
+def subscription(n: int) -> dict[str, Any]:
+    """Subscription ``sub-<n>``, accepted, of tag ``SUB-<nnnn>`` on charger park-1 of site parkside."""
+    return {
+        "apiVersion": "chargeops.io/v1alpha1",
+        "kind": "Subscription",
+        "metadata": {"name": f"sub-{n}", "annotations": {"chargeops.io/accepted": "2026-10-01T09:00:00Z"}},
+        "spec": {
+            "siteRef": {"name": "parkside"},
+            "subscriber": {"name": f"Subscriber {n}", "email": f"sub-{n}@example.com"},
+            "idTags": [f"SUB-{n:04d}"],
+            "chargerRefs": [{"name": "park-1"}],
+            "startDate": "2026-10-01",
+        },
+    }
 
 
 def pytest_configure(config: pytest.Config) -> None:

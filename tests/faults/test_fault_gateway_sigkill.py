@@ -8,7 +8,7 @@ each session once, stopped, with the energy the charger measured.
 
 import asyncio
 from collections import Counter
-from collections.abc import AsyncIterator, Callable
+from collections.abc import Callable
 from typing import Any
 
 import aiohttp
@@ -26,23 +26,13 @@ pytestmark = [pytest.mark.e2e, pytest.mark.timeout(120 + 60 * fault_cycles())]
 CHARGERS = 4
 
 
-@pytest.fixture
-async def gateway_process(database_url: str) -> AsyncIterator[GatewayProcess]:
-    process = GatewayProcess(database_url)
-    await process.start()
-    yield process
-    if process.process is not None and process.process.returncode is None:
-        process.process.terminate()
-        await process.wait()
-
-
 def stations_for(gateway: GatewayProcess, ids: list[str], **config: Any) -> list[Station]:
     """Simulated chargers for ``gateway`` that reconnect quickly; ``config`` sets other StationConfig fields."""
     return [
         Station(
             StationConfig(
                 cp_id,
-                f"ws://127.0.0.1:{gateway.ocpp_port}/ocpp",
+                gateway.ocpp_url,
                 password=PASSWORD,
                 reconnect_initial_s=0.1,
                 reconnect_max_s=0.5,
@@ -53,6 +43,33 @@ def stations_for(gateway: GatewayProcess, ids: list[str], **config: Any) -> list
         )
         for cp_id in ids
     ]
+
+
+async def close_stations(stations: list[Station], tasks: list[asyncio.Task[Any]]) -> None:
+    """Close the simulated chargers and end their tasks."""
+    for station in stations:
+        await station.close()
+    for task in tasks:
+        task.cancel()
+    await asyncio.gather(*tasks, return_exceptions=True)
+
+
+async def stored_sessions(control: Control, ids: list[str]) -> dict[str, list[dict[str, Any]]]:
+    """The sessions the gateway stored, by charge point id."""
+    stored: dict[str, list[dict[str, Any]]] = {}
+    for cp_id in ids:
+        status, page = await control.request("GET", f"/v1/sessions?chargePointId={cp_id}&limit=1000")
+        assert status == 200, page
+        stored[cp_id] = page["items"]
+    return stored
+
+
+def doubled_and_unstopped(stored: dict[str, list[dict[str, Any]]]) -> tuple[int, int]:
+    """How many stored sessions repeat a transaction id of their charger, and how many were never stopped."""
+    seen = Counter((cp_id, s["transactionId"]) for cp_id, sessions in stored.items() for s in sessions)
+    doubled = sum(times - 1 for times in seen.values())
+    unstopped = sum(1 for sessions in stored.values() for s in sessions if not s["stoppedAt"])
+    return doubled, unstopped
 
 
 async def test_sessions_survive_repeated_sigkill_exactly_once(
@@ -85,23 +102,12 @@ async def test_sessions_survive_repeated_sigkill_exactly_once(
                 await asyncio.gather(*(station.wait_online(timeout_s=30) for station in stations))
                 await asyncio.gather(*(station.wait_drained(timeout_s=30) for station in stations))
         finally:
-            for station in stations:
-                await station.close()
-            for task in tasks:
-                task.cancel()
-            await asyncio.gather(*tasks, return_exceptions=True)
-
-        stored: dict[str, list[dict[str, Any]]] = {}
-        for cp_id in ids:
-            status, page = await control.request("GET", f"/v1/sessions?chargePointId={cp_id}&limit=1000")
-            assert status == 200
-            stored[cp_id] = page["items"]
+            await close_stations(stations, tasks)
+        stored = await stored_sessions(control, ids)
 
     started = cycles * CHARGERS
     count = sum(len(sessions) for sessions in stored.values())
-    ids_seen = Counter((cp_id, s["transactionId"]) for cp_id, sessions in stored.items() for s in sessions)
-    doubled = sum(times - 1 for times in ids_seen.values())
-    unstopped = sum(1 for sessions in stored.values() for s in sessions if not s["stoppedAt"])
+    doubled, unstopped = doubled_and_unstopped(stored)
     energy_wrong = sum(
         1
         for cp_id, sessions in stored.items()

@@ -22,7 +22,7 @@ from chargeops.devcluster.controlplane import ControlPlane, NamespacedKubectl
 from tests.e2e.harness import RunningGateway
 from tests.e2e.operator_harness import OperatorProcess, operator_kubeconfig, poll
 from tests.e2e.test_billing_month import approve_chargers
-from tests.faults.conftest import fault_cycles
+from tests.faults.conftest import fault_cycles, subscription
 
 pytestmark = [
     pytest.mark.e2e,
@@ -56,27 +56,7 @@ spec:
 
 
 def subscriptions(count: int) -> str:
-    return json.dumps(
-        {
-            "apiVersion": "v1",
-            "kind": "List",
-            "items": [
-                {
-                    "apiVersion": "chargeops.io/v1alpha1",
-                    "kind": "Subscription",
-                    "metadata": {"name": f"sub-{n}", "annotations": {"chargeops.io/accepted": "2026-10-01T09:00:00Z"}},
-                    "spec": {
-                        "siteRef": {"name": "parkside"},
-                        "subscriber": {"name": f"Subscriber {n}", "email": f"sub-{n}@example.com"},
-                        "idTags": [f"SUB-{n:04d}"],
-                        "chargerRefs": [{"name": "park-1"}],
-                        "startDate": "2026-10-01",
-                    },
-                }
-                for n in range(count)
-            ],
-        }
-    )
+    return json.dumps({"apiVersion": "v1", "kind": "List", "items": [subscription(n) for n in range(count)]})
 
 
 def invoices(kubectl: NamespacedKubectl) -> list[Invoice]:

@@ -8,9 +8,7 @@ and at the end the store holds every session once, stopped, with the charger's e
 """
 
 import asyncio
-from collections import Counter
 from collections.abc import AsyncIterator, Callable, Iterator
-from typing import Any
 
 import aiohttp
 import pytest
@@ -21,7 +19,12 @@ from chargeops.simulator.station import Station
 from tests.e2e.harness import PASSWORD, Control
 from tests.e2e.test_gateway_crash_recovery import GatewayProcess
 from tests.faults.conftest import fault_cycles
-from tests.faults.test_fault_gateway_sigkill import stations_for
+from tests.faults.test_fault_gateway_sigkill import (
+    close_stations,
+    doubled_and_unstopped,
+    stations_for,
+    stored_sessions,
+)
 
 pytestmark = [pytest.mark.e2e, pytest.mark.postgres, pytest.mark.timeout(120 + 60 * fault_cycles())]
 
@@ -50,9 +53,7 @@ async def gateway_on_postgres(own_postgres: postgres.PostgresServer) -> AsyncIte
     process = GatewayProcess(url)
     await process.start()
     yield process
-    if process.process is not None and process.process.returncode is None:
-        process.process.terminate()
-        await process.wait()
+    await process.stop()
 
 
 async def stop_measured(station: Station) -> int:
@@ -93,23 +94,12 @@ async def test_sessions_across_postgres_restarts_are_stored_once(
                 await asyncio.gather(*(station.wait_online(timeout_s=30) for station in stations))
                 await asyncio.gather(*(station.wait_drained(timeout_s=60) for station in stations))
         finally:
-            for station in stations:
-                await station.close()
-            for task in tasks:
-                task.cancel()
-            await asyncio.gather(*tasks, return_exceptions=True)
-
-        stored: dict[str, list[dict[str, Any]]] = {}
-        for cp_id in ids:
-            status, page = await control.request("GET", f"/v1/sessions?chargePointId={cp_id}&limit=1000")
-            assert status == 200, page
-            stored[cp_id] = page["items"]
+            await close_stations(stations, tasks)
+        stored = await stored_sessions(control, ids)
 
     started = 2 * cycles * CHARGERS
     count = sum(len(sessions) for sessions in stored.values())
-    seen = Counter((cp_id, s["transactionId"]) for cp_id, sessions in stored.items() for s in sessions)
-    doubled = sum(times - 1 for times in seen.values())
-    unstopped = sum(1 for sessions in stored.values() for s in sessions if not s["stoppedAt"])
+    doubled, unstopped = doubled_and_unstopped(stored)
     refused = sum(station.stats.call_errors for station in stations)
     dropped = sum(station.stats.messages_dropped for station in stations)
     figure(

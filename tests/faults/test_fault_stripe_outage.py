@@ -24,7 +24,7 @@ from chargeops.payments import calls, params
 from tests.e2e.harness import RunningGateway
 from tests.e2e.test_billing_month import AMSTERDAM, Billing, approve_chargers, local
 from tests.e2e.test_billing_stripe import OBJECTS, ready
-from tests.faults.conftest import fault_cycles
+from tests.faults.conftest import fault_cycles, subscription
 from tests.integration.stripe_proxy import Recorded, StripeProxy
 
 pytestmark = [
@@ -48,23 +48,6 @@ def created_under(requests: list[Recorded], path: str) -> dict[tuple[str, str], 
             ours = (r.form.get(f"metadata[{owner}]", ""), r.form.get(f"metadata[{params.META_LINE}]", ""))
             found.setdefault(ours, set()).add(r.idempotency_key)
     return found
-
-
-def subscription(n: int) -> str:
-    return json.dumps(
-        {
-            "apiVersion": "chargeops.io/v1alpha1",
-            "kind": "Subscription",
-            "metadata": {"name": f"sub-{n}", "annotations": {"chargeops.io/accepted": "2026-10-01T09:00:00Z"}},
-            "spec": {
-                "siteRef": {"name": "parkside"},
-                "subscriber": {"name": f"Subscriber {n}", "email": f"sub-{n}@example.com"},
-                "idTags": [f"SUB-{n:04d}"],
-                "chargerRefs": [{"name": "park-1"}],
-                "startDate": "2026-10-01",
-            },
-        }
-    )
 
 
 async def test_stripe_outages_then_recovery_charge_nothing_twice(
@@ -91,7 +74,7 @@ async def test_stripe_outages_then_recovery_charge_nothing_twice(
         now: datetime = local(AMSTERDAM, "2026-11-03T12:00")
         passes_failed = 0
         for n in range(cycles):
-            kubectl("apply", "-f", "-", input=subscription(n))
+            kubectl("apply", "-f", "-", input=json.dumps(subscription(n)))
             # Cut off after n requests of this pass; odd cycles outlast the pass's tries.
             dropped = ATTEMPTS - 2 if n % 2 == 0 else ATTEMPTS * 3
             for method in ("GET", "POST"):
