@@ -93,6 +93,7 @@ class ConfigurationResult(StrEnum):
     REBOOT_REQUIRED = "RebootRequired"  # set, in effect after the next reboot
     REJECTED = "Rejected"  # the charger refused the value
     NOT_SUPPORTED = "NotSupported"  # the charger does not know the key
+    TIMEOUT = "Timeout"  # no answer within the response timeout; asked again on the next convergence
 
 
 class ObservedState(ApiModel):

@@ -5,8 +5,9 @@ Called by ``convergence.runner`` on connect, on boot, when the desired state cha
 only what differs (a key answered Rejected, NotSupported or RebootRequired is recorded, not retried in a
 loop), then bring the local authorization list to the desired tags (Differential when the gateway knows
 what the charger holds, Full otherwise, and Full again when a Differential is answered Failed or
-VersionMismatch, as OCPP 1.6 §5.15 / 2.0.1 D01.FR.xx advise). The result is a set of ObservedState
-changes; the caller stores them.
+VersionMismatch, as OCPP 1.6 §5.15 / 2.0.1 D01.FR.xx advise). A key the charger does not answer at all
+is recorded as Timeout and the rest is done, the list included; the runner asks it again on its backoff.
+The result is a set of ObservedState changes; the caller stores them.
 """
 
 import dataclasses
@@ -32,6 +33,8 @@ class Outcome:
 
     changes: dict[str, Any]
     drift: list[str]
+    unanswered: list[str] = dataclasses.field(default_factory=list)
+    """Keys the charger did not answer: everything else was done, and the runner retries on its backoff."""
 
 
 def is_settled(desired: StoredDesiredState | None, observed: ObservedState) -> bool:
@@ -58,8 +61,10 @@ async def converge(dialect: Dialect, desired: StoredDesiredState, observed: Obse
     same_revision = observed.applied_revision == desired.desired.revision
     # A key the charger answered Rejected, NotSupported or RebootRequired for this very revision is not
     # asked again (a RebootRequired key reads back its old value until the charger restarts); a new
-    # revision asks again.
-    settled_before = observed.configuration_results if same_revision else {}
+    # revision asks again. A key left unanswered (Timeout) is asked again, and is not drift.
+    answered_before = observed.configuration_results if same_revision else {}
+    settled_before = {k: r for k, r in answered_before.items() if r is not ConfigurationResult.TIMEOUT}
+    unanswered_before = answered_before.keys() - settled_before.keys()
     differing = {k: v for k, v in keys.differing(wanted, reported).items() if k not in settled_before}
     results = {key: ConfigurationResult.NOT_SUPPORTED for key in differing if key in unknown}
     answers = await dialect.change({key: value for key, value in differing.items() if key not in unknown})
@@ -72,16 +77,17 @@ async def converge(dialect: Dialect, desired: StoredDesiredState, observed: Obse
     list_changes, list_drift = await _sync_local_list(
         dialect, desired, observed, max_entries=_int(reported.get(list_key))
     )
-    drift = sorted(differing) + list_drift
+    drift = sorted(differing.keys() - unanswered_before) + list_drift
     settled = {key: result for key, result in results.items() if result is not ConfigurationResult.ACCEPTED}
+    unanswered = sorted(key for key, answer in answers.items() if answer is ConfigurationResult.TIMEOUT)
     changes: dict[str, Any] = {
         "configuration": {key: reported[key] for key in wanted if key in reported},
         "configuration_results": settled,
         **list_changes,
         "applied_revision": desired.desired.revision,
         "converged_at": now,
-        "last_error": None,
-        "last_error_at": None,
+        "last_error": f"ChangeConfiguration of {', '.join(unanswered)} got no answer" if unanswered else None,
+        "last_error_at": now if unanswered else None,
     }
     was_applied = same_revision
     if drift and was_applied:
@@ -90,7 +96,7 @@ async def converge(dialect: Dialect, desired: StoredDesiredState, observed: Obse
         # The local list is back (or this run raised); a key is back only if the charger took the value.
         if all(results.get(key) in _TAKEN for key in differing):
             changes["drift_repaired_at"] = now
-    return Outcome(changes=changes, drift=drift if was_applied else [])
+    return Outcome(changes=changes, drift=drift if was_applied else [], unanswered=unanswered)
 
 
 async def _sync_local_list(

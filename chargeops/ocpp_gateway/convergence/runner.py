@@ -115,13 +115,23 @@ class ConvergenceRunner:
                 ctx.charge_point_id, {"last_error": str(error), "last_error_at": ctx.now()}, now=ctx.now()
             )
             return
-        self.failures = 0
-        metrics.CONVERGENCES.labels("converged").inc()
         await ctx.store.update_observed(
             ctx.charge_point_id, outcome.changes, replace=converge.REPLACED_FIELDS, now=ctx.now()
         )
         if outcome.drift:
             ctx.logger.warning("Drift repaired: %s.", ", ".join(outcome.drift))
+        if outcome.unanswered:
+            self.failures += 1
+            metrics.CONVERGENCES.labels("failed").inc()
+            ctx.logger.warning(
+                "Converged to revision %s but for %s, which got no answer (attempt %s).",
+                desired.desired.revision,
+                ", ".join(outcome.unanswered),
+                self.failures,
+            )
+            return
+        self.failures = 0
+        metrics.CONVERGENCES.labels("converged").inc()
         ctx.logger.info("Converged to revision %s.", desired.desired.revision)
         if not self._wanted.is_set():
             self.converged.set()
