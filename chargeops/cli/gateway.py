@@ -19,6 +19,7 @@ from chargeops.ocpp_gateway.settings import (
 )
 
 TOKEN_ENV = "CHARGEOPS_GATEWAY_TOKEN"  # noqa: S105 - the name of a variable, not a secret
+READ_TOKEN_ENV = "CHARGEOPS_GATEWAY_READ_TOKEN"  # noqa: S105 - the name of a variable, not a secret
 
 
 def _split(address: str, *, default_port: int) -> tuple[str, int]:
@@ -39,6 +40,12 @@ def _split(address: str, *, default_port: int) -> tuple[str, int]:
     "--token-file",
     type=click.Path(exists=True, dir_okay=False, path_type=Path),
     help=f"File holding the control API bearer token (else ${TOKEN_ENV}).",
+)
+@click.option(
+    "--read-token-file",
+    type=click.Path(exists=True, dir_okay=False, path_type=Path),
+    help=f"File holding a second token that may only read (GET), for the portal (else ${READ_TOKEN_ENV}; "
+    "none: no read token).",
 )
 @click.option(
     "--tls-cert",
@@ -77,6 +84,7 @@ def gateway(  # noqa: PLR0917 - click passes one argument per option
     control_listen: str,
     database_url: str,
     token_file: Path | None,
+    read_token_file: Path | None,
     tls_cert: Path | None,
     tls_key: Path | None,
     dev_accept_unknown: bool,
@@ -94,6 +102,7 @@ def gateway(  # noqa: PLR0917 - click passes one argument per option
     token = token_file.read_text().strip() if token_file else os.environ.get(TOKEN_ENV, "")
     if not token:
         raise click.UsageError(f"give the control API token with --token-file or ${TOKEN_ENV}")
+    read_token = read_token_file.read_text().strip() if read_token_file else os.environ.get(READ_TOKEN_ENV)
     ocpp_host, ocpp_port = _split(listen, default_port=9000)
     control_host, control_port = _split(control_listen, default_port=9001)
     settings = GatewaySettings(
@@ -103,6 +112,7 @@ def gateway(  # noqa: PLR0917 - click passes one argument per option
         control_port=control_port,
         database_url=database_url,
         api_token=token,
+        api_read_token=read_token or None,
         tls_cert=tls_cert,
         tls_key=tls_key,
         dev_accept_unknown=dev_accept_unknown,

@@ -129,7 +129,8 @@ class Gateway:
             compression=None,  # OCPP frames are small; per-message deflate costs CPU and memory per socket
             open_timeout=self.settings.password_wait_limit_s + HANDSHAKE_SLACK_S,
         )
-        self._control = web.AppRunner(routes.application(self, token=self.settings.api_token), access_log=None)
+        control_app = routes.application(self, token=self.settings.api_token, read_token=self.settings.api_read_token)
+        self._control = web.AppRunner(control_app, access_log=None)
         await self._control.setup()
         await web.TCPSite(self._control, self.settings.control_host, self.settings.control_port).start()
         if self.replicated:

@@ -33,6 +33,8 @@ class GatewaySettings:
     control_port: int = 9001
     database_url: str = DEFAULT_DATABASE_URL
     api_token: str = ""
+    # A second token that may only read (GET): for the portal, which shows sessions and needs no more.
+    api_read_token: str | None = None
     tls_cert: Path | None = None
     tls_key: Path | None = None
     dev_accept_unknown: bool = False
@@ -52,6 +54,10 @@ class GatewaySettings:
             raise GatewayConfigError("--tls-cert and --tls-key go together: give both or neither")
         if len(self.api_token) < 16:
             raise GatewayConfigError("the control API token must be at least 16 characters")
+        if self.api_read_token is not None and len(self.api_read_token) < 16:
+            raise GatewayConfigError("the control API read token must be at least 16 characters")
+        if self.api_read_token == self.api_token:
+            raise GatewayConfigError("the control API read token must differ from the API token")
         if not 1 <= len(self.replica_id) <= REPLICA_ID_MAX_LENGTH:
             raise GatewayConfigError(f"the replica id must be 1 to {REPLICA_ID_MAX_LENGTH} characters")
         if self.lease_interval_s <= 0:

@@ -30,6 +30,11 @@ class RunningGateway:
         self.token = token
 
     @property
+    def read_token(self) -> str | None:
+        """The token that may only read (GET)."""
+        return self.gateway.settings.api_read_token
+
+    @property
     def ocpp_url(self) -> str:
         scheme = "wss" if self.gateway.settings.tls else "ws"
         return f"{scheme}://127.0.0.1:{self.gateway.ocpp_port}/ocpp"
@@ -48,6 +53,7 @@ def gateway_settings(database_url: str, **overrides: Any) -> GatewaySettings:
         "control_port": 0,
         "database_url": database_url,
         "api_token": secrets.token_urlsafe(24),
+        "api_read_token": secrets.token_urlsafe(24),
         "response_timeout_s": 5.0,
         "boot_wait_s": 0.5,
     }

@@ -36,6 +36,30 @@ async def test_a_request_without_the_right_token_is_refused_with_401_and_a_chall
                     assert (await response.json())["reason"] == "Unauthorized", (what, path)
 
 
+async def test_the_read_token_reads_everything_and_changes_nothing(gateway: RunningGateway, control: Control) -> None:
+    await control.put_desired("CP-1", password=PASSWORD, revision=1)
+    reader = {"Authorization": f"Bearer {gateway.read_token}"}
+    writes = [
+        ("PUT", "/v1/chargers/CP-1/desired", {"revision": 2, "authorization": "Free"}),
+        ("DELETE", "/v1/chargers/CP-1", None),
+        ("POST", "/v1/chargers/CP-1/commands/ClearCache", {}),
+    ]
+
+    async with aiohttp.ClientSession() as http:
+        for path in ("/v1/chargers", "/v1/chargers/CP-1/desired", "/v1/chargers/CP-1/observed", "/v1/sessions"):
+            async with http.get(gateway.control_url + path, headers=reader) as response:
+                assert response.status == 200, path
+        for method, path, body in writes:
+            async with http.request(method, gateway.control_url + path, json=body, headers=reader) as response:
+                assert response.status == 403, (method, path)
+                refusal = await response.json()
+                assert refusal["reason"] == "ReadOnlyToken", (method, path)
+                assert "needs the gateway's API token" in refusal["message"], (method, path)
+
+    status, stored = await control.request("GET", "/v1/chargers/CP-1/desired")
+    assert (status, stored["desired"]["revision"]) == (200, 1)
+
+
 async def test_health_readiness_metrics_and_the_document_need_no_token(gateway: RunningGateway) -> None:
     async with aiohttp.ClientSession() as http:
         for path in ("/healthz", "/readyz", "/metrics", "/openapi.json"):

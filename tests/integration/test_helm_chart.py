@@ -50,7 +50,7 @@ NON_DEFAULT_VALUES: dict[str, Any] = {
         "groups": ["chargeops:super-admins", "acme:billing-owners"],
         "serviceAccounts": ["argocd:argocd-application-controller"],
     },
-    "gatewayToken": {"existingSecret": "chargeops-token", "key": "api-token"},
+    "gatewayToken": {"existingSecret": "chargeops-token", "key": "api-token", "readKey": "portal-token"},
     "signingKey": {"existingSecret": "chargeops-links", "key": "hmac"},
     "portal": {
         "replicas": 2,
@@ -245,6 +245,7 @@ def test_gateway_has_no_api_token_probes_its_control_api_and_keeps_sqlite_on_a_v
         "--control-listen=0.0.0.0:9001",
         "--database-url=sqlite+aiosqlite:////var/lib/chargeops/gateway.db",
         "--token-file=/var/run/chargeops/token",
+        "--read-token-file=/var/run/chargeops/read-token",
         "--response-timeout=30",
         "--log-level=INFO",
     ]
@@ -256,16 +257,25 @@ def test_gateway_has_no_api_token_probes_its_control_api_and_keeps_sqlite_on_a_v
     assert pod["securityContext"]["runAsNonRoot"] is True
 
 
-def test_the_token_secret_is_mounted_in_every_pod_and_nothing_else_comes_from_the_environment(
+def test_each_pod_gets_only_the_tokens_it_needs_and_nothing_else_from_the_environment(
     defaults: list[Manifest],
 ) -> None:
     secret = one(defaults, "Secret", "chargeops-gateway-token")
+    api_token = {"key": "token", "path": "token"}
+    read_token = {"key": "readToken", "path": "read-token"}
+    # The portal only shows sessions: it holds the token that may only read, never the API token.
+    needs = {
+        "chargeops-operator": [api_token],
+        "chargeops-gateway": [api_token, read_token],
+        "chargeops-portal": [read_token],
+    }
 
-    assert list(secret["data"]) == ["token"]
-    for name in ("chargeops-operator", "chargeops-gateway", "chargeops-portal"):
+    assert sorted(secret["data"]) == ["readToken", "token"]
+    assert secret["data"]["readToken"] != secret["data"]["token"]
+    for name, items in needs.items():
         pod = one(defaults, "Deployment", name)["spec"]["template"]["spec"]
         assert pod["volumes"][0]["secret"]["secretName"] == "chargeops-gateway-token"
-        assert pod["volumes"][0]["secret"]["items"] == [{"key": "token", "path": "token"}]
+        assert pod["volumes"][0]["secret"]["items"] == items
         # Service links would add CHARGEOPS_GATEWAY_* variables, the prefix chargeops reads settings from.
         assert pod["enableServiceLinks"] is False
         assert "env" not in pod["containers"][0]
@@ -349,7 +359,7 @@ def test_portal_is_a_non_root_read_only_pod_probed_on_healthz_and_served_over_ht
         "--listen=0.0.0.0:8000",
         "--signing-key-file=/var/run/chargeops-signing/key",
         "--gateway-url=http://chargeops-gateway-control.chargeops-system.svc:9001",
-        "--gateway-token-file=/var/run/chargeops/token",
+        "--gateway-token-file=/var/run/chargeops/read-token",
         "--log-level=INFO",
     ]
     assert portal["ports"] == [{"name": "http", "containerPort": 8000, "protocol": "TCP"}]
@@ -482,7 +492,10 @@ def test_non_default_values_render_postgresql_monitors_and_more_approvers(non_de
     assert "PersistentVolumeClaim" not in counts
     assert "Secret" not in counts  # gatewayToken.existingSecret and signingKey.existingSecret
     token = gateway_deployment["spec"]["template"]["spec"]["volumes"][0]["secret"]
-    assert (token["secretName"], token["items"]) == ("chargeops-token", [{"key": "api-token", "path": "token"}])
+    assert (token["secretName"], token["items"]) == (
+        "chargeops-token",
+        [{"key": "api-token", "path": "token"}, {"key": "portal-token", "path": "read-token"}],
+    )
     portal_deployment = one(non_defaults, "Deployment", "chargeops-portal")
     (signing,) = [
         v["secret"] for v in portal_deployment["spec"]["template"]["spec"]["volumes"] if v["name"] == "signing-key"
@@ -602,7 +615,10 @@ def test_chart_made_secrets_are_kept_when_the_release_is_rendered_again(helm: Pa
 
     assert result.returncode == 0, result.stderr
     manifests = [doc for doc in yaml.safe_load_all(result.stdout) if doc]
-    assert one(manifests, "Secret", "chargeops-gateway-token")["data"] == {"token": b64("earlier-token-0123456789")}
+    tokens = one(manifests, "Secret", "chargeops-gateway-token")["data"]
+    assert tokens["token"] == b64("earlier-token-0123456789")
+    # An install from before the read token gains one on upgrade, and keeps it from then on.
+    assert len(base64.b64decode(tokens["readToken"])) == 48
     assert one(manifests, "Secret", "chargeops-signing-key")["data"] == {"key": b64("k" * 40)}
 
 

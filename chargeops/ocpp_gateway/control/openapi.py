@@ -47,6 +47,10 @@ _CP_ID = {
 }
 _SESSION_ID = {"name": "session_id", "in": "path", "required": True, "schema": {"type": "string", "maxLength": 64}}
 _AUTH: list[dict[str, list[str]]] = [{"bearer": []}]
+_READ_ONLY = {
+    "description": "`ReadOnlyToken`: the token given may only read (GET); this needs the gateway's API token.",
+    "content": {"application/json": {"schema": {"$ref": _REF.format(model="Problem")}}},
+}
 
 
 def _paths() -> dict[str, Any]:
@@ -97,6 +101,7 @@ def _paths() -> dict[str, Any]:
                     },
                     "400": _PROBLEM,
                     "401": _PROBLEM,
+                    "403": _READ_ONLY,
                     "409": {
                         "description": (
                             "The charger is not connected to this replica: `ChargerNotConnected`, or "
@@ -145,7 +150,13 @@ def _paths() -> dict[str, Any]:
                     "required": True,
                     "content": {"application/json": {"schema": {"$ref": _REF.format(model="DesiredState")}}},
                 },
-                "responses": {"200": _json("StoredDesiredState"), "400": _PROBLEM, "401": _PROBLEM, "422": _PROBLEM},
+                "responses": {
+                    "200": _json("StoredDesiredState"),
+                    "400": _PROBLEM,
+                    "401": _PROBLEM,
+                    "403": _READ_ONLY,
+                    "422": _PROBLEM,
+                },
             },
             "get": {
                 "summary": "A charger's desired state.",
@@ -167,7 +178,13 @@ def _paths() -> dict[str, Any]:
                 "summary": "Forget a charger (its sessions stay).",
                 "security": _AUTH,
                 "parameters": [_CP_ID],
-                "responses": {"204": {"description": "Forgotten"}, "400": _PROBLEM, "401": _PROBLEM, "404": _PROBLEM},
+                "responses": {
+                    "204": {"description": "Forgotten"},
+                    "400": _PROBLEM,
+                    "401": _PROBLEM,
+                    "403": _READ_ONLY,
+                    "404": _PROBLEM,
+                },
             }
         },
         **command_paths,
@@ -235,6 +252,12 @@ def document() -> dict[str, Any]:
         "paths": _paths(),
         "components": {
             "schemas": components,
-            "securitySchemes": {"bearer": {"type": "http", "scheme": "bearer"}},
+            "securitySchemes": {
+                "bearer": {
+                    "type": "http",
+                    "scheme": "bearer",
+                    "description": "The API token (everything), or the read token (GET only; the portal's).",
+                }
+            },
         },
     }

@@ -52,9 +52,14 @@ class Backend(Protocol):
     async def ready(self) -> bool: ...
 
 
-def application(backend: Backend, *, token: str) -> web.Application:
-    """The control API as an aiohttp application."""
-    app = web.Application(middlewares=[_bearer_auth(token), _refuse_nul], client_max_size=4 * 1024 * 1024)
+# What the read token may do: read, and nothing that changes a charger or the store.
+_READ_METHODS = frozenset({"GET", "HEAD"})
+
+
+def application(backend: Backend, *, token: str, read_token: str | None = None) -> web.Application:
+    """The control API as an aiohttp application. ``token`` may do everything; ``read_token``, if given,
+    only read (GET)."""
+    app = web.Application(middlewares=[_bearer_auth(token, read_token), _refuse_nul], client_max_size=4 * 1024 * 1024)
     routes = _Routes(backend)
     app.router.add_get("/healthz", routes.healthz)
     app.router.add_get("/readyz", routes.readyz)
@@ -93,18 +98,28 @@ def _model_response(model: BaseModel | Sequence[BaseModel], status: int = 200) -
     return web.Response(text=body, status=status, content_type="application/json")
 
 
-def _bearer_auth(token: str) -> Any:
-    expected = f"Bearer {token}".encode()
+def _bearer_auth(token: str, read_token: str | None) -> Any:
+    full = f"Bearer {token}".encode()
+    reading = f"Bearer {read_token}".encode() if read_token is not None else None
 
     @web.middleware
     async def middleware(request: web.Request, handler: Handler) -> web.StreamResponse:
-        if request.path.startswith("/v1/"):
-            given = request.headers.get("Authorization", "").encode()
-            if not hmac.compare_digest(given, expected):
-                response = problem(401, "Unauthorized", "Send Authorization: Bearer <token> (the gateway's API token).")
-                response.headers["WWW-Authenticate"] = 'Bearer realm="chargeops-gateway"'
-                return response
-        return await handler(request)
+        if not request.path.startswith("/v1/"):
+            return await handler(request)
+        given = request.headers.get("Authorization", "").encode()
+        if hmac.compare_digest(given, full):
+            return await handler(request)
+        if reading is not None and hmac.compare_digest(given, reading):
+            if request.method in _READ_METHODS:
+                return await handler(request)
+            return problem(
+                403,
+                "ReadOnlyToken",
+                f"This token may only read; {request.method} {request.path} needs the gateway's API token.",
+            )
+        response = problem(401, "Unauthorized", "Send Authorization: Bearer <token> (the gateway's API token).")
+        response.headers["WWW-Authenticate"] = 'Bearer realm="chargeops-gateway"'
+        return response
 
     return middleware
 

@@ -96,15 +96,21 @@ app.kubernetes.io/component: {{ .component }}
 {{/* Where the control API token is mounted (the gateway, the operator and the portal). */}}
 {{- define "chargeops.tokenDir" -}}/var/run/chargeops{{- end }}
 
-{{/* The token volume: the token Secret's key as the file "token". */}}
+{{/*
+The token volume, with the files named in "files": "token" (the API token, may do everything) and
+"read-token" (may only read). Called with (dict "context" . "files" (list ...)).
+*/}}
 {{- define "chargeops.tokenVolume" -}}
+{{- $keys := dict "token" .context.Values.gatewayToken.key "read-token" .context.Values.gatewayToken.readKey }}
 - name: gateway-token
   secret:
-    secretName: {{ include "chargeops.gatewayTokenSecret" . }}
+    secretName: {{ include "chargeops.gatewayTokenSecret" .context }}
     defaultMode: 0440
     items:
-      - key: {{ .Values.gatewayToken.key }}
-        path: token
+      {{- range .files }}
+      - key: {{ index $keys . }}
+        path: {{ . }}
+      {{- end }}
 {{- end }}
 
 {{/*

@@ -47,6 +47,6 @@ async def portal(
     control_plane: ControlPlane, gateway: RunningGateway, key: bytes, tmp_path: Path
 ) -> AsyncIterator[PortalProcess]:
     async with portal_process(
-        control_plane, gateway_url=gateway.control_url, gateway_token=gateway.token, key=key, folder=tmp_path
+        control_plane, gateway_url=gateway.control_url, gateway_token=gateway.read_token or "", key=key, folder=tmp_path
     ) as running:
         yield running
