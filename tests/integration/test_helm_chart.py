@@ -533,6 +533,28 @@ def test_non_default_values_render_postgresql_monitors_and_more_approvers(non_de
     assert monitor["spec"]["endpoints"] == [{"port": "control", "path": "/metrics", "interval": "30s"}]
 
 
+def test_served_namespaces_get_the_operators_secret_reads_and_the_cluster_role_none(
+    defaults: list[Manifest], non_defaults: list[Manifest]
+) -> None:
+    secrets_rule = {"apiGroups": [""], "resources": ["secrets"], "verbs": ["get"]}
+    cluster_role = one(non_defaults, "ClusterRole", "chargeops-operator")
+    roles = [m for m in non_defaults if m["kind"] == "Role" and m["metadata"]["name"] == "chargeops-operator-secrets"]
+    bindings = [m for m in non_defaults if m["kind"] == "RoleBinding"]
+
+    assert secrets_rule not in cluster_role["rules"]
+    assert secrets_rule in one(defaults, "ClusterRole", "chargeops-operator")["rules"]
+    assert {role["metadata"]["namespace"] for role in roles} == {"parkside", "garage"}
+    assert all(role["rules"] == [secrets_rule] for role in roles)
+    assert {(b["metadata"]["namespace"], b["roleRef"]["name"]) for b in bindings} == {
+        ("parkside", "chargeops-operator-secrets"),
+        ("garage", "chargeops-operator-secrets"),
+    }
+    assert all(
+        b["subjects"] == [{"kind": "ServiceAccount", "name": "chargeops-operator", "namespace": "chargeops-system"}]
+        for b in bindings
+    )
+
+
 @pytest.mark.parametrize(
     ("setting", "message"),
     [
@@ -584,6 +606,9 @@ def test_rendered_chart_applies_to_the_real_api_server(
     manifests = render(helm, *args, namespace=namespace)
     # The API server here has no prometheus-operator CRDs; the ServiceMonitors' shape is checked above.
     applied = [m for m in manifests if m["kind"] != "ServiceMonitor"]
+    # The operator's Secret reads go into each served namespace, which exists before the chart (README).
+    for served in {m["metadata"]["namespace"] for m in applied if m["kind"] in ("Role", "RoleBinding")}:
+        control_plane.kubectl("create", "namespace", served, check=False)
 
     # Server-side dry run: full validation and admission, nothing stored. --force-conflicts because other
     # tests apply deploy/admission's policy of the same name with another field manager.

@@ -11,10 +11,13 @@ views of least privilege:
   gateway), deleting CRDs, creating Pods, impersonating, escalating, minting tokens;
 - and the operator, which may patch Chargers, still cannot approve one: the approval policy refuses it.
 
+Rendered with ``operator.watchNamespaces``, the operator may read Secrets only in the served namespaces.
+
 ``test_operator_rbac.py`` and ``test_portal_rbac.py`` check ``deploy/rbac`` the same way verb by verb;
 ``test_helm_chart.py`` checks the chart's ClusterRoles equal those files.
 """
 
+import contextlib
 import json
 import subprocess
 from collections.abc import Iterator
@@ -128,8 +131,23 @@ MATRIX = [(component, row) for component, rows in DENIED.items() for row in rows
 @pytest.fixture(scope="module")
 def chart_rbac(control_plane: ControlPlane) -> Iterator[dict[str, str]]:
     """The chart's accounts and their roles applied; a token of each account by component."""
+    with applied_chart_rbac(control_plane, RELEASE, RELEASE_NAMESPACE) as tokens:
+        admission.eventually(
+            lambda: control_plane.kubectl("auth", "can-i", "patch", "subscriptions.chargeops.io", "-A",
+                                          f"--token={tokens['portal']}", check=False),
+            lambda result: result.stdout.strip() == "yes",
+        )  # fmt: skip
+        yield tokens
+
+
+@contextlib.contextmanager
+def applied_chart_rbac(
+    control_plane: ControlPlane, release: str, namespace: str, *helm_args: str
+) -> Iterator[dict[str, str]]:
+    """The ServiceAccounts, roles and bindings of the chart rendered as ``release`` in ``namespace``
+    (with ``helm_args``), applied until the block ends; a token of each account by component."""
     rendered = subprocess.run(
-        [str(binaries.ensure(binaries.HELM)), "template", RELEASE, str(CHART), "--namespace", RELEASE_NAMESPACE],
+        [str(binaries.ensure(binaries.HELM)), "template", release, str(CHART), "--namespace", namespace, *helm_args],
         capture_output=True, text=True, check=True, timeout=60,
     )  # fmt: skip
     objects = [
@@ -137,25 +155,23 @@ def chart_rbac(control_plane: ControlPlane) -> Iterator[dict[str, str]]:
         for obj in yaml.safe_load_all(rendered.stdout)
         if obj
         and obj["kind"] in ("ServiceAccount", "ClusterRole", "ClusterRoleBinding", "Role", "RoleBinding")
-        and obj["metadata"]["name"].startswith(f"{RELEASE}-")  # the user roles are test_helm_chart's
+        and obj["metadata"]["name"].startswith(f"{release}-")  # the user roles are test_helm_chart's
     ]
-    assert {obj["metadata"]["name"] for obj in objects if obj["kind"] == "ServiceAccount"} == set(ACCOUNTS.values())
-    control_plane.kubectl("create", "namespace", RELEASE_NAMESPACE, check=False)
+    accounts = {component: f"{release}-chargeops-{component}" for component in ACCOUNTS}
+    assert {obj["metadata"]["name"] for obj in objects if obj["kind"] == "ServiceAccount"} == set(accounts.values())
+    for each in {namespace} | {obj["metadata"]["namespace"] for obj in objects if obj["kind"] == "Role"}:
+        control_plane.kubectl("create", "namespace", each, check=False)
     manifest = json.dumps({"apiVersion": "v1", "kind": "List", "items": objects})
     control_plane.kubectl("apply", "-f", "-", input=manifest)
-    tokens = {
-        component: control_plane.kubectl(
-            "create", "token", account, "-n", RELEASE_NAMESPACE, "--duration=1h"
-        ).stdout.strip()
-        for component, account in ACCOUNTS.items()
-    }
-    admission.eventually(
-        lambda: control_plane.kubectl("auth", "can-i", "patch", "subscriptions.chargeops.io", "-A",
-                                      f"--token={tokens['portal']}", check=False),
-        lambda result: result.stdout.strip() == "yes",
-    )  # fmt: skip
-    yield tokens
-    control_plane.kubectl("delete", "-f", "-", "--ignore-not-found", input=manifest, check=False)
+    try:
+        yield {
+            component: control_plane.kubectl(
+                "create", "token", account, "-n", namespace, "--duration=1h"
+            ).stdout.strip()
+            for component, account in accounts.items()
+        }
+    finally:
+        control_plane.kubectl("delete", "-f", "-", "--ignore-not-found", input=manifest, check=False)
 
 
 def granted(control_plane: ControlPlane, token: str, namespace: str) -> set[tuple[str, str]]:
@@ -237,3 +253,20 @@ def test_the_operator_may_patch_a_charger_but_not_approve_it(
         assert f"ValidatingAdmissionPolicy 'approval.chargeops.io' with binding '{policy.binding}'" in approving.stderr
     finally:
         policy.uninstall()
+
+
+def test_served_namespaces_narrow_the_operators_secrets_to_them(control_plane: ControlPlane) -> None:
+    served = "served-team"
+    narrowed = ("--set", f"operator.watchNamespaces={{{served}}}")
+    with applied_chart_rbac(control_plane, "secnarrow", "secnarrow-system", *narrowed) as tokens:
+
+        def get_secrets(namespace: str) -> "subprocess.CompletedProcess[str]":
+            args = ["auth", "can-i", "get", "secrets", f"--token={tokens['operator']}", f"--namespace={namespace}"]
+            return control_plane.kubectl(*args, check=False)
+
+        admission.eventually(lambda: get_secrets(served), lambda result: result.stdout.strip() == "yes")
+        for elsewhere in ("any-team", "secnarrow-system", "kube-system"):
+            assert get_secrets(elsewhere).stdout.strip() == "no", elsewhere
+        # Everything else of the operator's grant is as before.
+        wider = granted(control_plane, tokens["operator"], "any-team") - EVERYONE
+        assert wider == GRANTED["operator"] - {("secrets", "get")}
