@@ -7,8 +7,8 @@ observed state comes from the store, with connection facts of chargers connected
 Several replicas (processes) may share one PostgreSQL store; each charger's websocket is held by one of
 them. Each replica keeps a lease (``leases``) and LISTENs for desired-state changes (``store.listener``):
 a change written through any replica's control API reaches the replica holding the charger, which
-converges it as it would a PUT of its own. A command for a charger held by another replica is answered
-409 ``ChargerOnAnotherReplica`` naming that replica. On SQLite there is one replica and neither runs.
+converges it as it would a PUT of its own. A command for a charger held by another replica is relayed to
+it through the database (``relay``). On SQLite there is one replica and none of this runs.
 """
 
 import asyncio
@@ -35,12 +35,15 @@ from chargeops.api.gateway import (
 from chargeops.ocpp_gateway import server, validation
 from chargeops.ocpp_gateway.context import Clock
 from chargeops.ocpp_gateway.control import commands, routes
-from chargeops.ocpp_gateway.errors import ChargerNotConnectedError, ChargerOnAnotherReplicaError
+from chargeops.ocpp_gateway.errors import ChargerNotConnectedError
 from chargeops.ocpp_gateway.leases import LeaseKeeper
 from chargeops.ocpp_gateway.registry import LiveCharger, Registry
+from chargeops.ocpp_gateway.relay import CommandRelay
 from chargeops.ocpp_gateway.settings import GatewaySettings
 from chargeops.ocpp_gateway.store import Store
+from chargeops.ocpp_gateway.store.desired import CHANGES_CHANNEL
 from chargeops.ocpp_gateway.store.listener import ChangeListener
+from chargeops.ocpp_gateway.store.replicas import COMMANDS_CHANNEL
 
 log = logging.getLogger(__name__)
 
@@ -65,6 +68,8 @@ GC_THRESHOLDS = (50_000, 20, 10)
 # response. A password check admitted within ``password_wait_limit_s`` must still get its answer out: the
 # rest of the handshake (the store read, TLS) and the error of the queue's estimate get this much more.
 HANDSHAKE_SLACK_S = 5.0
+# A relayed command waits for the holder's wait for the charger (the response timeout), and this much more.
+RELAY_SLACK_S = 5.0
 
 
 def settle_garbage_collector() -> None:
@@ -93,6 +98,13 @@ class Gateway:
         self._control: web.AppRunner | None = None
         self._lease: LeaseKeeper | None = None
         self._listener: ChangeListener | None = None
+        self._relay = CommandRelay(
+            replica_id=settings.replica_id,
+            notify=store.notify,
+            run_here=self._command_here,
+            # The holder's own wait for the charger, and time for the two notifications.
+            timeout_s=settings.response_timeout_s + RELAY_SLACK_S,
+        )
         self._changes: set[asyncio.Task[None]] = set()
 
     @classmethod
@@ -111,7 +123,7 @@ class Gateway:
         if self.replicated:
             self._listener = ChangeListener(
                 self.settings.database_url,
-                on_change=self._desired_changed,
+                handlers={CHANGES_CHANNEL: self._desired_changed, COMMANDS_CHANNEL: self._relay.heard},
                 on_reconnect=self._check_held_chargers,
                 check_interval_s=self.settings.lease_interval_s,
             )
@@ -269,35 +281,31 @@ class Gateway:
         return list(await self.store.meter_readings(session_id))
 
     async def command(self, cp_id: str, name: str, command: commands.Command) -> dict[str, Any]:
+        if self.registry.get(cp_id) is None:
+            holder = await self._holder_elsewhere(cp_id)
+            if holder is not None:
+                return await self._relay.send(holder, cp_id, name, command)
+        return await self._command_here(cp_id, name, command)
+
+    async def _command_here(self, cp_id: str, name: str, command: commands.Command) -> dict[str, Any]:
+        """Run ``command`` on the charger's connection to this replica, never relayed."""
         live = self.registry.get(cp_id)
         if live is None:
-            await self._refuse_held_elsewhere(cp_id)
             raise ChargerNotConnectedError(
-                f"Charge point {cp_id} is not connected to this gateway.", charge_point_id=cp_id
+                f"Charge point {cp_id} is not connected to gateway replica {self.settings.replica_id}.",
+                charge_point_id=cp_id,
             )
         return await commands.run(live.session, live.ctx.ocpp_version, name, command)
 
-    async def _refuse_held_elsewhere(self, cp_id: str) -> None:
-        """Raise ``ChargerOnAnotherReplicaError`` if a live replica other than this one holds ``cp_id``.
-
-        A command is not forwarded: the control API of another replica may not be reachable from here
-        (it listens on loopback by default), and the caller knows best how to reach it.
-        """
+    async def _holder_elsewhere(self, cp_id: str) -> str | None:
+        """The live replica other than this one that holds ``cp_id``, if any."""
         if not self.replicated:
-            return
+            return None
         observed = await self.store.get_observed(cp_id)
         holder = observed.replica
         if not observed.connected or holder is None or holder == self.settings.replica_id:
-            return
-        lease = (await self.store.live_replicas()).get(holder)
-        if lease is not None:
-            raise ChargerOnAnotherReplicaError(
-                f"Charge point {cp_id} is connected to gateway replica {holder} (control API at "
-                f"{lease.control_address}), not to this one ({self.settings.replica_id}): send the command there.",
-                charge_point_id=cp_id,
-                replica_id=holder,
-                control_address=lease.control_address,
-            )
+            return None
+        return holder if holder in await self.store.live_replicas() else None
 
     async def ready(self) -> bool:
         try:

@@ -4,8 +4,8 @@
      └── GatewayError
           ├── ChargerRefusedError       the charger answered a call with a CallError or a refusal
           ├── ChargerTimeoutError       the charger did not answer a call in time
-          ├── ChargerNotConnectedError  a command for a charger with no open connection here
-          │    └── ChargerOnAnotherReplicaError  ... because another gateway replica holds it
+          ├── ChargerNotConnectedError  a command for a charger with no open connection (to any replica)
+          ├── RelayFailedError          the replica holding the charger failed a relayed command otherwise
           └── GatewayConfigError        the gateway was started with settings that cannot work
 
 Protocol violations by a charger are not ours: they are ``ocpp.exceptions`` raised inside handlers, and
@@ -43,15 +43,10 @@ class ChargerNotConnectedError(GatewayError):
     reason = "ChargerNotConnected"
 
 
-class ChargerOnAnotherReplicaError(ChargerNotConnectedError):
-    """The charger is connected, to another gateway replica sharing the store: send the command there."""
+class RelayFailedError(GatewayError):
+    """The replica holding the charger could not run a command relayed to it, for a reason of its own."""
 
-    reason = "ChargerOnAnotherReplica"
-
-    def __init__(self, message: str, *, charge_point_id: str, replica_id: str, control_address: str) -> None:
-        super().__init__(message, charge_point_id=charge_point_id)
-        self.replica_id = replica_id
-        self.control_address = control_address
+    reason = "RelayFailed"
 
 
 class GatewayConfigError(GatewayError):

@@ -1,8 +1,9 @@
 """Three gateway replicas share one PostgreSQL: chargers spread over them, one replica killed.
 
 Real ``chargeops gateway`` processes, a real PostgreSQL, simulated chargers over real websockets. A
-desired state written through one replica reaches the charger another replica holds (LISTEN/NOTIFY);
-sessions started through every replica land in one store; the chargers of a SIGKILLed replica reconnect
+desired state written through one replica reaches the charger another replica holds (LISTEN/NOTIFY), and
+so do commands sent through one replica's control API, with the charger's answer back; sessions started
+on every replica land in one store; the chargers of a SIGKILLed replica reconnect
 to the others, converge, and finish their sessions exactly once; a charger that does not come back
 reads disconnected once the killed replica's lease has expired.
 """
@@ -154,22 +155,19 @@ async def test_replicas_share_desired_state_sessions_and_survive_a_killed_replic
         await eventually(lambda: held_tags(chargers.stations[on_c]) == {"T", "NEW-ON-C"}, timeout_s=30)
         await observed_on(control_a, on_c, connected=True, appliedRevision=2)
 
-        # A command for a charger another replica holds: 409 naming the holder.
-        status, body = await control_a.request(
-            "POST", f"/v1/chargers/{on_c}/commands/remote-start-transaction", {"idTag": "T"}
-        )
-        assert status == 409, body
-        assert body["reason"] == "ChargerOnAnotherReplica"
-        assert body["replica"] == c.replica_id
-        assert body["controlAddress"] == f"127.0.0.1:{c.control_port}"
-
-        # Sessions started through each replica's control API (the holder's), one per charger.
-        for cp_id, replica in assignment.items():
-            status, body = await controls[replica.replica_id].request(
+        # Sessions started through A's control API, one per charger: the commands for the chargers B and C
+        # hold are relayed to them through the database (NOTIFY), and their answers come back through A.
+        for cp_id in assignment:
+            status, body = await control_a.request(
                 "POST", f"/v1/chargers/{cp_id}/commands/remote-start-transaction", {"idTag": "T", "connectorId": 1}
             )
-            assert status == 200, body
-            assert body["status"] == "Accepted"
+            assert status == 200, (cp_id, body)
+            assert body["status"] == "Accepted", (cp_id, body)
+        # A charger's refusal comes back through the relay too: C's charger knows no transaction 999999.
+        status, body = await control_a.request(
+            "POST", f"/v1/chargers/{on_c}/commands/remote-stop-transaction", {"transactionId": 999999}
+        )
+        assert (status, body) == (200, {"status": "Rejected"})
         await eventually(
             lambda: all(
                 station.state.connectors[1].session is not None

@@ -104,14 +104,16 @@ def _paths() -> dict[str, Any]:
                     "403": _READ_ONLY,
                     "409": {
                         "description": (
-                            "The charger is not connected to this replica: `ChargerNotConnected`, or "
-                            "`ChargerOnAnotherReplica` when another replica sharing the PostgreSQL store holds "
-                            "it (`replica`, `controlAddress`): send the command there. Commands are not forwarded."
+                            "`ChargerNotConnected`: the charger is connected to no replica. A command for a "
+                            "charger another replica sharing the PostgreSQL store holds is relayed to it."
                         ),
                         "content": {"application/json": {"schema": {"$ref": _REF.format(model="Problem")}}},
                     },
                     "422": _PROBLEM,
-                    "502": _PROBLEM,
+                    "502": {
+                        "description": "`ChargerRefused`, or `RelayFailed` (the replica holding the charger failed)",
+                        "content": {"application/json": {"schema": {"$ref": _REF.format(model="Problem")}}},
+                    },
                     "504": _PROBLEM,
                 },
             }
@@ -241,9 +243,6 @@ def document() -> dict[str, Any]:
         "properties": {
             "reason": {"type": "string"},
             "message": {"type": "string"},
-            # ChargerOnAnotherReplica only: the replica holding the charger, and its control API (host:port).
-            "replica": {"type": "string"},
-            "controlAddress": {"type": "string"},
         },
     }
     return {

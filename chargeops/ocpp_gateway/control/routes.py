@@ -25,9 +25,9 @@ from chargeops.ocpp_gateway import metrics
 from chargeops.ocpp_gateway.control import commands, openapi
 from chargeops.ocpp_gateway.errors import (
     ChargerNotConnectedError,
-    ChargerOnAnotherReplicaError,
     ChargerRefusedError,
     ChargerTimeoutError,
+    RelayFailedError,
 )
 from chargeops.ocpp_gateway.store.errors import InvalidCursorError, InvalidPageLimitError
 
@@ -80,14 +80,6 @@ def application(backend: Backend, *, token: str, read_token: str | None = None) 
 def problem(status: int, reason: str, message: str, **extra: str) -> web.Response:
     """An error answer; ``extra`` fields name what the caller needs to act on it."""
     return web.json_response({"reason": reason, "message": message, **extra}, status=status)
-
-
-def _holder(error: ChargerNotConnectedError) -> dict[str, str]:
-    """The replica holding the charger, when another one does: commands are not forwarded, the caller
-    sends them there (README, "Several gateway replicas")."""
-    if isinstance(error, ChargerOnAnotherReplicaError):
-        return {"replica": error.replica_id, "controlAddress": error.control_address}
-    return {}
 
 
 def _model_response(model: BaseModel | Sequence[BaseModel], status: int = 200) -> web.Response:
@@ -190,10 +182,10 @@ class _Routes:
         try:
             answer = await self.backend.command(cp_id, name, command)
         except ChargerNotConnectedError as error:
-            return problem(409, error.reason, str(error), **_holder(error))
+            return problem(409, error.reason, str(error))
         except ChargerTimeoutError as error:
             return problem(504, error.reason, str(error))
-        except ChargerRefusedError as error:
+        except (ChargerRefusedError, RelayFailedError) as error:
             return problem(502, error.reason, str(error))
         return web.json_response(answer)
 

@@ -1,7 +1,9 @@
-"""Desired-state changes from other replicas: PostgreSQL ``LISTEN`` on a connection of its own.
+"""What other replicas tell this one: PostgreSQL ``LISTEN`` on a connection of its own.
 
 ``desired`` notifies ``CHANGES_CHANNEL`` with the charge point id when a write changes a desired state;
-``ChangeListener`` hears it in every replica and hands the id to ``on_change``. Notifications sent while
+``ocpp_gateway.relay`` notifies ``COMMANDS_CHANNEL`` with commands for the replica holding a charger and
+their answers. ``ChangeListener`` hears every channel it is given a handler for, in every replica, and
+hands each payload to that channel's handler. Notifications sent while
 the listening connection is down (PostgreSQL restarted, network cut) are lost, not queued: after a
 reconnect the listener calls ``on_reconnect`` so the gateway can check every charger it holds once.
 
@@ -14,14 +16,13 @@ asyncpg's termination callback or, when the network fails silently, by a ``SELEC
 import asyncio
 import contextlib
 import logging
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Mapping
 from typing import Any
 
 import asyncpg  # type: ignore[import-untyped]
 from sqlalchemy.engine import make_url
 
 from chargeops.ocpp_gateway.store import errors
-from chargeops.ocpp_gateway.store.desired import CHANGES_CHANNEL
 
 log = logging.getLogger(__name__)
 
@@ -45,18 +46,19 @@ def asyncpg_dsn(url: str) -> str:
 
 
 class ChangeListener:
-    """Listens for desired-state changes until stopped; reconnects, with backoff, when the connection drops."""
+    """Listens until stopped; reconnects, with backoff, when the connection drops."""
 
     def __init__(
         self,
         url: str,
         *,
-        on_change: Callable[[str], None],
+        handlers: Mapping[str, Callable[[str], None]],
         on_reconnect: Callable[[], Awaitable[None]],
         check_interval_s: float,
     ) -> None:
         self._dsn = asyncpg_dsn(url)
-        self._on_change = on_change
+        self._handlers = dict(handlers)
+        self._channels = ", ".join(self._handlers)
         self._on_reconnect = on_reconnect
         self._check_interval_s = check_interval_s
         self._task: asyncio.Task[None] | None = None
@@ -67,8 +69,8 @@ class ChangeListener:
         try:
             connection, closed = await self._listen()
         except _CONNECTION_ERRORS as error:
-            raise errors.StoreUnavailableError(f"Could not LISTEN for desired-state changes: {error!r}") from error
-        self._task = asyncio.create_task(self._run(connection, closed), name="listen:desired-state")
+            raise errors.StoreUnavailableError(f"Could not LISTEN on {self._channels}: {error!r}") from error
+        self._task = asyncio.create_task(self._run(connection, closed), name=f"listen:{self._channels}")
 
     async def stop(self) -> None:
         """Stop listening and close the connection."""
@@ -84,14 +86,15 @@ class ChangeListener:
         closed = asyncio.Event()
         connection.add_termination_listener(lambda _connection: closed.set())
         try:
-            await connection.add_listener(CHANGES_CHANNEL, self._notified)
+            for channel in self._handlers:
+                await connection.add_listener(channel, self._notified)
         except BaseException:
             connection.terminate()
             raise
         return connection, closed
 
-    def _notified(self, _connection: object, _pid: int, _channel: str, payload: str) -> None:
-        self._on_change(payload)
+    def _notified(self, _connection: object, _pid: int, channel: str, payload: str) -> None:
+        self._handlers[channel](payload)
 
     async def _run(self, connection: Any, closed: asyncio.Event) -> None:
         while True:
@@ -101,7 +104,7 @@ class ChangeListener:
                 connection.terminate()
             connection, closed = await self._reconnect()
             self.reconnects += 1
-            log.info("LISTEN %s restored; checking every charger held here for missed changes.", CHANGES_CHANNEL)
+            log.info("LISTEN %s restored; checking every charger held here for missed changes.", self._channels)
             try:
                 await self._on_reconnect()
             except Exception:
@@ -113,12 +116,12 @@ class ChangeListener:
             with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(closed.wait(), self._check_interval_s)
             if closed.is_set():
-                log.warning("LISTEN %s: the connection to PostgreSQL closed.", CHANGES_CHANNEL)
+                log.warning("LISTEN %s: the connection to PostgreSQL closed.", self._channels)
                 return
             try:
                 await asyncio.wait_for(connection.fetchval("SELECT 1"), self._check_interval_s)
             except Exception as error:  # whatever failed, this connection is of no more use
-                log.warning("LISTEN %s: the connection to PostgreSQL failed its check: %r", CHANGES_CHANNEL, error)
+                log.warning("LISTEN %s: the connection to PostgreSQL failed its check: %r", self._channels, error)
                 return
 
     async def _reconnect(self) -> tuple[Any, asyncio.Event]:
@@ -132,7 +135,7 @@ class ChangeListener:
             except _CONNECTION_ERRORS as error:
                 log.warning(
                     "LISTEN %s: reconnect attempt %s failed (%r); next in %s s.",
-                    CHANGES_CHANNEL,
+                    self._channels,
                     attempt,
                     error,
                     RECONNECT_BACKOFF_S[min(attempt, len(RECONNECT_BACKOFF_S) - 1)],

@@ -96,3 +96,12 @@ def _to_lease(row: RowMapping) -> Lease:
         renewed_at=row["renewed_at"],
         expires_at=row["expires_at"],
     )
+
+
+# Commands relayed between replicas, and their answers (``ocpp_gateway.relay``).
+COMMANDS_CHANNEL = "chargeops_commands"
+
+
+def notify(_db: database.Database, conn: Connection, channel: str, payload: str) -> None:
+    """Send ``payload`` to every replica listening on ``channel`` (at commit); PostgreSQL only."""
+    conn.execute(select(func.pg_notify(channel, payload)))

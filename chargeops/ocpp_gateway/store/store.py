@@ -189,6 +189,10 @@ class Store:
         """End the lease of ``replica_id`` (it stops cleanly); True if it had one."""
         return await self._db.write(replicas.release, replica_id)
 
+    async def notify(self, channel: str, payload: str) -> None:
+        """NOTIFY ``channel`` with ``payload`` (PostgreSQL): heard by the replicas listening now."""
+        await self._db.write(replicas.notify, channel, payload)
+
     # OCPP 1.6 transactions and meter values --------------------------------------------------------
 
     async def start_transaction(
