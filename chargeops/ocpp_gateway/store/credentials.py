@@ -17,6 +17,10 @@ once it was most of the gateway's work, so the checker spends it as rarely as it
   waits for its handshake (``wait_limit_s``), a check is refused at once with
   ``PasswordCheckBusyError`` (the server answers 503 with Retry-After), and a check still queued when
   its charger has given up is dropped unrun.
+- The refused chargers are given return times one after another, at the pace the threads check
+  passwords (``ReturnTimes``), so each comes back once to a queue with room. Told only "when the queue
+  has drained", all of them came back at once and most were refused again: 11 refusals per charger in a
+  storm of 10,000, each one handshake of work for the event loop.
 - A known charger with no stored password spends no scrypt: it waits as long as a check would take now
   (the queue ahead, then one of the recently measured scrypt durations), and is refused.
 
@@ -47,6 +51,9 @@ _REMEMBERED = 65_536
 # open_timeout; chargers in the field wait 10 to 30 s. A check answered later is work nobody waits for.
 DEFAULT_WAIT_LIMIT_S = 10.0
 
+# Return times remembered before the past ones are swept out.
+_RETURNS_KEPT = 1_024
+
 _Check = tuple[str, str, bytes]  # charger id, stored hash, HMAC of the password
 
 
@@ -74,6 +81,7 @@ class PasswordChecker:
         self._verified: dict[str, tuple[str, bytes]] = {}
         self._key = secrets.token_bytes(32)
         self._checks: dict[_Check, asyncio.Future[bool]] = {}
+        self._returns = ReturnTimes()
 
     async def hash_for(self, cp_id: str, password: str, *, stored: str | None) -> str:
         """The hash to store for ``cp_id``'s ``password``: ``stored`` itself if it already is one of it (and
@@ -152,10 +160,14 @@ class PasswordChecker:
         return wait
 
     def _busy(self, cp_id: str) -> errors.PasswordCheckBusyError:
-        # Retry once the queue has drained, spread over up to twice that, so that the refused chargers
-        # do not all come back in the same second.
-        drain_s = max(1, math.ceil(self._pool.queue_wait_s()))
-        retry_after_s = drain_s + secrets.randbelow(drain_s + 1)
+        now = time.monotonic()
+        back_at = self._returns.time_for(
+            cp_id,
+            now=now,
+            earliest=now + self._pool.queue_wait_s(),
+            spacing_s=self._pool.typical_s() / self._pool.workers,
+        )
+        retry_after_s = max(1, math.ceil(back_at - now))
         return errors.PasswordCheckBusyError(
             f"Charge point {cp_id}: {self._pool.pending} password checks are queued, more than can be "
             f"answered within {self.wait_limit_s:g} s; retry in {retry_after_s} s.",
@@ -181,3 +193,33 @@ class PasswordChecker:
         if len(self._verified) >= _REMEMBERED:
             self._verified.pop(next(iter(self._verified)))
         self._verified[cp_id] = (stored, fingerprint)
+
+
+class ReturnTimes:
+    """When each refused charger is to come back: one after another, ``spacing_s`` apart.
+
+    A charger asking again before its time (it ignored Retry-After, or retried on another error) is
+    given the same time, not a later one, so impatience neither jumps the line nor pushes it back.
+    """
+
+    def __init__(self) -> None:
+        self._next = 0.0  # the first free time, time.monotonic()
+        self._given: dict[str, float] = {}
+        self._prune_above = _RETURNS_KEPT
+
+    def time_for(self, cp_id: str, *, now: float, earliest: float, spacing_s: float) -> float:
+        """The time (``time.monotonic()``) ``cp_id`` is to come back, not before ``earliest``."""
+        given = self._given.get(cp_id)
+        if given is not None and given > now:
+            return given
+        back_at = max(earliest, self._next)
+        self._next = back_at + spacing_s
+        self._given[cp_id] = back_at
+        if len(self._given) > self._prune_above:
+            self._prune(now)
+        return back_at
+
+    def _prune(self, now: float) -> None:
+        self._given = {cp_id: at for cp_id, at in self._given.items() if at > now}
+        # Pruned again only once it has doubled: a sweep costs less than the refusals between two.
+        self._prune_above = max(_RETURNS_KEPT, 2 * len(self._given))
