@@ -15,6 +15,7 @@ from typing import Any
 
 import pytest
 
+from chargeops.api.v1alpha1 import OcppVersion
 from chargeops.ocpp_gateway import metrics
 from chargeops.ocpp_gateway.convergence.runner import RETRY_BACKOFF_S
 from chargeops.simulator.state import Faults
@@ -90,3 +91,41 @@ async def test_rejected_unsupported_and_unanswered_keys_are_shown_not_looped_and
     assert observed.get("drift") in (None, []), observed  # asking an unanswered key again is not drift
     assert sent[PLAIN] == 1, changes
     assert plain_value == "45"
+
+
+async def test_a_201_charger_that_never_answers_set_variables_still_gets_its_local_list(
+    quick_gateway: RunningGateway, figure: Callable[[str], None]
+) -> None:
+    cp_id = "CP-STUBBORN-201"
+    silent = "SampledDataCtrlr/TxUpdatedInterval"
+    faults = Faults(unanswered=frozenset({silent.replace("/", ".")}))
+    async with control_client(quick_gateway) as control:
+        await control.put_desired(
+            cp_id,
+            password=PASSWORD,
+            ocppVersion="2.0.1",
+            authorization="Required",
+            authorizedIdTags=["APP-ada"],
+            configuration={silent: "30"},
+            revision=1,
+        )
+        async with station(
+            quick_gateway.ocpp_url, cp_id, PASSWORD, faults=faults, ocpp_version=OcppVersion.V201
+        ) as charger:
+            await charger.wait_online()
+
+            async def errored() -> dict[str, Any] | None:
+                observed = await control.observed(cp_id)
+                return observed if observed.get("lastError") else None
+
+            observed = await poll(errored, timeout_s=30)
+            tags = set(charger.state.local_list.entries)
+
+    figure(f"SetVariables unanswered: local list {sorted(tags)}, lastError {observed.get('lastError')!r}")
+    # One SetVariables carries every change: unanswered, none of them is known to be set.
+    assert observed["configurationResults"][silent] == "Timeout"
+    assert set(observed["configurationResults"].values()) == {"Timeout"}
+    assert observed["lastError"].startswith("SetVariables of ")
+    assert silent in observed["lastError"]
+    assert tags == {"APP-ada"}
+    assert observed["localList"] == ["APP-ada"]

@@ -16,6 +16,7 @@ from typing import Any
 
 from chargeops.api import charger_configuration as keys
 from chargeops.api.gateway import AuthorizationMode, ConfigurationResult, ObservedState, StoredDesiredState
+from chargeops.api.v1alpha1 import OcppVersion
 from chargeops.ocpp_gateway.convergence import local_list
 from chargeops.ocpp_gateway.convergence.dialects import Dialect
 from chargeops.ocpp_gateway.errors import ChargerRefusedError
@@ -23,6 +24,8 @@ from chargeops.ocpp_gateway.errors import ChargerRefusedError
 _FALLBACK_STATUSES = ("Failed", "VersionMismatch")
 # Answers after which the charger holds the desired value (RebootRequired: stored, in effect after a reboot).
 _TAKEN = (ConfigurationResult.ACCEPTED, ConfigurationResult.REBOOT_REQUIRED)
+# The call that changes configuration, as a person reading the charger's log knows it.
+_CHANGE_CALL = {OcppVersion.V16: "ChangeConfiguration", OcppVersion.V201: "SetVariables"}
 # What a convergence reports about configuration is the whole truth of this run, not an addition.
 REPLACED_FIELDS = ("configuration", "configuration_results")
 
@@ -86,7 +89,9 @@ async def converge(dialect: Dialect, desired: StoredDesiredState, observed: Obse
         **list_changes,
         "applied_revision": desired.desired.revision,
         "converged_at": now,
-        "last_error": f"ChangeConfiguration of {', '.join(unanswered)} got no answer" if unanswered else None,
+        "last_error": f"{_CHANGE_CALL[desired.desired.ocpp_version]} of {', '.join(unanswered)} got no answer"
+        if unanswered
+        else None,
         "last_error_at": now if unanswered else None,
     }
     was_applied = same_revision

@@ -117,7 +117,11 @@ class V201:
         if not settings:
             return {}
         data = [{**_variable(key), "attribute_value": value} for key, value in settings.items()]
-        result = await call(self.session, call201.SetVariables(set_variable_data=data))
+        try:
+            result = await call(self.session, call201.SetVariables(set_variable_data=data))
+        except ChargerTimeoutError:
+            # One call sets them all: unanswered, none is known to be set; the rest of the run goes on.
+            return dict.fromkeys(settings, ConfigurationResult.TIMEOUT)
         return {_key(item): _result(item["attribute_status"]) for item in result.set_variable_result}
 
     async def list_version(self) -> int:
