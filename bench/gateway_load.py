@@ -58,6 +58,7 @@ from typing import Any
 import aiohttp
 import load_client
 import pydantic
+from prometheus_client.parser import text_string_to_metric_families
 
 from chargeops.api.gateway import AuthorizationMode, DesiredState, ObservedState, StoredDesiredState
 from chargeops.ocpp_gateway.convergence.converge import is_settled
@@ -198,6 +199,45 @@ def cpu_seconds(pid: int | None) -> float | None:
     return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
+LOOP_LAG = "chargeops_gateway_event_loop_lag_seconds"
+
+
+async def loop_lag_buckets(target: Target) -> dict[float, float] | None:
+    """The gateway's event-loop lag histogram now: cumulative count by bucket bound (None: no gateway)."""
+    if target.control_url is None:
+        return None
+    async with aiohttp.ClientSession() as http, http.get(f"{target.control_url}/metrics") as response:
+        text = await response.text()
+    return {
+        float(sample.labels["le"]): sample.value
+        for family in text_string_to_metric_families(text)
+        if family.name == LOOP_LAG
+        for sample in family.samples
+        if sample.name.endswith("_bucket")
+    } or None
+
+
+def loop_lag_figures(before: dict[float, float] | None, after: dict[float, float] | None) -> dict[str, Any] | None:
+    """Of the lag samples taken between ``before`` and ``after``: how many, the bucket bounds of their p50
+    and p99, and how many were over 100 ms — whether the gateway's own loop made the latency tail."""
+    if not before or not after:
+        return None
+    counts = {bound: after[bound] - before.get(bound, 0.0) for bound in sorted(after)}
+    total = counts[math.inf]
+    if not total:
+        return None
+
+    def bound_of(quantile: float) -> float:
+        return next(bound for bound, count in counts.items() if count >= quantile * total)
+
+    return {
+        "samples": int(total),
+        "p50_le_ms": 1000 * bound_of(0.5),
+        "p99_le_ms": 1000 * bound_of(0.99),
+        "over_100ms": int(total - counts.get(0.1, total)),
+    }
+
+
 def load_average() -> list[float]:
     """The 1, 5 and 15 minute load averages (what ``uptime`` shows)."""
     return [round(value, 2) for value in os.getloadavg()]
@@ -330,6 +370,7 @@ async def drive(target: Target, args: argparse.Namespace, mode: str, count: int)
     rss_peak = rss_kib(target.pid)
     cpu_before = cpu_seconds(target.pid)
     load_before = load_average()
+    lag_before = await loop_lag_buckets(target)
     window_started = time.perf_counter()
     for pipe in pipes:
         pipe.send({"command": "measure", "duration_s": args.duration})
@@ -339,6 +380,7 @@ async def drive(target: Target, args: argparse.Namespace, mode: str, count: int)
         await asyncio.sleep(0.5)
     done = [task.result() for task in finished]
     window_s = time.perf_counter() - window_started
+    lag = loop_lag_figures(lag_before, await loop_lag_buckets(target))
     cpu_after = cpu_seconds(target.pid)
     rss_end = rss_kib(target.pid)
     load_after = load_average()
@@ -404,6 +446,7 @@ async def drive(target: Target, args: argparse.Namespace, mode: str, count: int)
             else None
         ),
         "client_cpu_percent": round(100 * sum(item["client_cpu_s"] for item in done) / window, 1),
+        "server_loop_lag": lag,
         "server_log_warnings": warnings,
         "server_log_samples": warning_samples,
         "error_samples": [sample for item in done for sample in item["error_samples"]][:5],
@@ -773,6 +816,7 @@ def table(document: dict[str, Any]) -> str:
     row("server RSS per connection", lambda r: f"{r['server_rss_per_connection_kib']} KiB")
     row("server CPU (of one core)", lambda r: f"{r['server_cpu_percent']}%")
     row("client CPU (all workers)", lambda r: f"{r['client_cpu_percent']}%")
+    row("server loop lag p50 / p99 (≤, ms)", _loop_lag)
     row("client workers", lambda r: str(r["workers"]))
     row("server log warnings", lambda r: str(r["server_log_warnings"]))
     row("load average before / after", lambda r: f"{r['load_average_before'][0]} / {r['load_average_after'][0]}")
@@ -788,6 +832,13 @@ def table(document: dict[str, Any]) -> str:
     if document.get("gateway_to_echo") is not None:
         extra.append(f"gateway / echo messages/s: {document['gateway_to_echo']:.2f}")
     return "\n".join([header, *lines, *extra])
+
+
+def _loop_lag(result: dict[str, Any]) -> str:
+    lag = result.get("server_loop_lag")
+    if not lag:
+        return "-"
+    return f"{lag['p50_le_ms']:g} / {lag['p99_le_ms']:g}; {lag['over_100ms']} of {lag['samples']} > 100"
 
 
 def storm_table(document: dict[str, Any]) -> str:

@@ -32,7 +32,7 @@ from chargeops.api.gateway import (
     SessionPage,
     StoredDesiredState,
 )
-from chargeops.ocpp_gateway import server, validation
+from chargeops.ocpp_gateway import metrics, server, validation
 from chargeops.ocpp_gateway.context import Clock
 from chargeops.ocpp_gateway.control import commands, routes
 from chargeops.ocpp_gateway.errors import ChargerNotConnectedError
@@ -98,6 +98,7 @@ class Gateway:
         self._control: web.AppRunner | None = None
         self._lease: LeaseKeeper | None = None
         self._listener: ChangeListener | None = None
+        self._loop_lag: asyncio.Task[None] | None = None
         self._relay = CommandRelay(
             replica_id=settings.replica_id,
             notify=store.notify,
@@ -155,6 +156,7 @@ class Gateway:
                 ttl_s=self.settings.lease_ttl_s,
             )
             await self._lease.start()
+        self._loop_lag = asyncio.create_task(metrics.sample_event_loop_lag(), name="event-loop-lag")
         log.info(
             "Gateway replica %s listening: chargers on %s://%s:%s/ocpp/{id}, control API on http://%s:%s.",
             self.settings.replica_id,
@@ -179,6 +181,8 @@ class Gateway:
 
     async def stop(self) -> None:
         """Close every connection, stop listening, end the lease, close the store."""
+        if self._loop_lag is not None:
+            self._loop_lag.cancel()
         if self._listener is not None:
             await self._listener.stop()
         if self._ws is not None:

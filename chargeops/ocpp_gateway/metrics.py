@@ -4,6 +4,7 @@ Names follow Prometheus conventions (``_total`` counters, ``_seconds`` histogram
 Labels are bounded: OCPP action names and result codes, never charger ids.
 """
 
+import asyncio
 import functools
 
 from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram
@@ -41,6 +42,25 @@ CALL_ERRORS_SENT = Counter(
 CONVERGENCES = Counter(
     "chargeops_gateway_convergences_total", "Convergence runs, by result.", ["result"], registry=REGISTRY
 )
+EVENT_LOOP_LAG = Histogram(
+    "chargeops_gateway_event_loop_lag_seconds",
+    "How late a timer on the gateway's event loop fires, sampled every half second: the wait every "
+    "charger's message has before its own work starts.",
+    buckets=(0.001, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0),
+    registry=REGISTRY,
+)
+
+# How often the event loop's lag is sampled.
+LOOP_LAG_INTERVAL_S = 0.5
+
+
+async def sample_event_loop_lag(interval_s: float = LOOP_LAG_INTERVAL_S) -> None:
+    """Observe EVENT_LOOP_LAG until cancelled: how much later than asked each sleep of ``interval_s`` ends."""
+    loop = asyncio.get_running_loop()
+    while True:
+        started = loop.time()
+        await asyncio.sleep(interval_s)
+        EVENT_LOOP_LAG.observe(max(0.0, loop.time() - started - interval_s))
 
 
 # Every call a charger makes counts once in MESSAGES and CALL_LATENCY. ``labels()`` takes a lock and

@@ -3,6 +3,8 @@ sent, refused upgrades, call latency. The counters live for the whole process, s
 the scrape before its traffic with the one after.
 """
 
+import asyncio
+import time
 from collections.abc import Mapping
 
 import aiohttp
@@ -10,6 +12,7 @@ import pytest
 from prometheus_client.parser import text_string_to_metric_families
 from websockets.exceptions import InvalidStatus
 
+from chargeops.ocpp_gateway import metrics
 from tests.e2e.harness import PASSWORD, Control, Frames, RawCharger, RunningGateway, recv_reply
 from tests.e2e.test_gateway_convergence import eventually
 
@@ -81,3 +84,18 @@ async def test_metrics_without_a_token_count_connections_messages_call_errors_an
         )
 
     await eventually(disconnected)
+
+
+async def test_the_event_loop_lag_is_sampled_and_shows_a_stall(gateway: RunningGateway) -> None:
+    lag = "chargeops_gateway_event_loop_lag_seconds"
+    before = await scrape(gateway)
+    # Blocking the event loop, as a slow synchronous step in a handler would: a stall longer than the
+    # sampling interval holds up a sample's timer by at least the difference (here 0.5 s).
+    time.sleep(2 * metrics.LOOP_LAG_INTERVAL_S)  # noqa: ASYNC251 - the stall is what is measured
+    await asyncio.sleep(2 * metrics.LOOP_LAG_INTERVAL_S)
+    after = await scrape(gateway)
+
+    samples = value(after, f"{lag}_count", {}) - value(before, f"{lag}_count", {})
+    fast = value(after, f"{lag}_bucket", {"le": "0.25"}) - value(before, f"{lag}_bucket", {"le": "0.25"})
+    assert samples >= 1
+    assert samples - fast >= 1  # at least one sample saw a lag over 0.25 s
