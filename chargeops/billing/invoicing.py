@@ -34,7 +34,7 @@ from chargeops.api.v1alpha1 import (
     VatLine,
 )
 from chargeops.api.v1alpha1.meta import DNS_SUBDOMAIN_MAX
-from chargeops.billing import periods, proration, review
+from chargeops.billing import periods, proration, review, trusted_models
 from chargeops.billing.energy_profile import ReadingOffsets
 from chargeops.billing.errors import CurrencyMismatchError, InvoiceTooLargeError, SessionNotBillableError
 from chargeops.billing.money import minor_digits, vat_amount, zero
@@ -198,7 +198,9 @@ def _session_line(billable: BillableSession, part: SessionPart, kind: LineKind, 
         text = f"Charging at {billable.charger}, the {part.month} part of a session {_span(session, tz)}"
     else:
         text = f"Charging at {billable.charger}"
-    return InvoiceLine(
+    # Trusted: every value is billing's own, already within the Invoice kind's limits.
+    return trusted_models.build(
+        InvoiceLine,
         kind=kind,
         description=_clipped(text),
         session_id=session.id,

@@ -92,14 +92,43 @@ def with_offset(instant: datetime, tz: ZoneInfo) -> datetime:
     A fixed offset rather than the ZoneInfo keeps an invoice independent of the tz database it was read
     with: the stored text is the whole truth.
     """
-    local = _aware(instant).astimezone(tz)
-    offset = local.utcoffset() or timedelta(0)
-    fixed = _FIXED_ZONES.get(offset)
-    if fixed is None:
-        fixed = _FIXED_ZONES.setdefault(offset, timezone(offset))
-    return local.replace(tzinfo=fixed)
+    return _aware(instant).astimezone(_offset_zone(instant, tz))
 
 
+def _offset_zone(instant: datetime, tz: ZoneInfo) -> timezone:
+    """The fixed zone of ``tz``'s UTC offset at ``instant``.
+
+    Worked out once per zone and hour (an invoice asks for its month's few hundred hours, line after line)
+    for an hour in which the offset does not change. tz database changes fall on whole seconds, so the
+    hour's first and last second show any change inside it, and such an hour is worked out instant by
+    instant.
+    """
+    hour = int(instant.timestamp() // SECONDS_PER_HOUR)
+    hours = _HOUR_ZONES.get(tz)
+    if hours is None or len(hours) >= _HOURS_MAX:
+        hours = _HOUR_ZONES[tz] = {}
+    found = hours.get(hour)
+    if found is None:
+        first = datetime.fromtimestamp(hour * SECONDS_PER_HOUR, tz).utcoffset()
+        last = datetime.fromtimestamp(hour * SECONDS_PER_HOUR + SECONDS_PER_HOUR - 1, tz).utcoffset()
+        if first != last:
+            return _fixed_zone(instant.astimezone(tz).utcoffset())
+        found = hours[hour] = _fixed_zone(first)
+    return found
+
+
+def _fixed_zone(offset: timedelta | None) -> timezone:
+    offset = offset or timedelta(0)
+    found = _FIXED_ZONES.get(offset)
+    if found is None:
+        found = _FIXED_ZONES.setdefault(offset, timezone(offset))
+    return found
+
+
+SECONDS_PER_HOUR = 3600
+# Hours of a zone kept with their offset: a few months of invoices' instants.
+_HOURS_MAX = 10_000
+_HOUR_ZONES: dict[ZoneInfo, dict[int, timezone]] = {}
 # One fixed zone per UTC offset: a zone has a handful of offsets, and an invoice writes one per line end.
 _FIXED_ZONES: dict[timedelta, timezone] = {}
 
@@ -112,14 +141,14 @@ def month_period(month: str, tz: ZoneInfo) -> Period:
 
 def month_of(instant: datetime, tz: ZoneInfo) -> str:
     """The month ``instant`` falls in, in the site's zone."""
-    local = _aware(instant).astimezone(tz)
+    local = _aware(instant).astimezone(_offset_zone(instant, tz))
     return month_name(local.year, local.month)
 
 
 def month_starts_between(start: datetime, stop: datetime, tz: ZoneInfo) -> list[datetime]:
     """The month starts strictly between ``start`` and ``stop``: where a session is cut between invoices."""
     cuts: list[datetime] = []
-    local = _aware(start).astimezone(tz)
+    local = _aware(start).astimezone(_offset_zone(start, tz))
     year, number = local.year, local.month
     while True:
         year, number = year + number // 12, number % 12 + 1

@@ -19,7 +19,7 @@ from zoneinfo import ZoneInfo
 
 from chargeops.api.gateway import Session
 from chargeops.api.v1alpha1 import ComponentCharge, PriceComponent, TariffDimensionType, TariffSpec
-from chargeops.billing import periods
+from chargeops.billing import periods, trusted_models
 from chargeops.billing.charging_periods import (
     ENERGY,
     FLAT,
@@ -380,4 +380,7 @@ def _new_charge(
     else:
         shown = decimal_ratio(quantity, MICROSECONDS_PER_HOUR, HOURS_DECIMALS)
         amount = time_cost(quantity, price, currency)
-    return ComponentCharge(type=dimension, quantity=shown, unit_price=price, amount=amount, vat=vat)
+    # Trusted: the price and rate were validated with the tariff, the rest is rounded here.
+    return trusted_models.build(
+        ComponentCharge, type=dimension, quantity=shown, unit_price=price, amount=amount, vat=vat
+    )

@@ -20,6 +20,7 @@ Which session goes where:
 
 import asyncio
 import dataclasses
+import functools
 from collections.abc import AsyncIterator, Iterable, Mapping, Sequence
 from datetime import UTC, date, datetime
 from zoneinfo import ZoneInfo
@@ -50,6 +51,10 @@ from chargeops.operator.invoice_store import InvoiceConflictError, InvoiceStore,
 LOOKBACK_MONTHS = 2
 # Attempts at writing a draft that another pass is writing at the same time.
 WRITE_ATTEMPTS = 3
+# Subscriptions whose sessions one listing reads (by their id tags): a request and a page query cost the
+# gateway and the pass about as much as pricing ten sessions, so a subscription of a few sessions a month
+# should not pay for one of its own; few enough that a batch's month is a page or two.
+LISTING_BATCH = 10
 
 SessionKey = tuple[str, str]  # (session id, month of the part)
 
@@ -60,6 +65,12 @@ class Catalogue:
 
     chargers: Sequence[Charger]
     tariffs: Mapping[str, Tariff]
+
+    @functools.cached_property
+    def approved(self) -> frozenset[str]:
+        """The names of the chargers whose approval matches their spec: worked out once per pass, because
+        the fingerprint hashes the spec and every subscription's ledger asks about each charger it covers."""
+        return frozenset(str(charger.metadata["name"]) for charger in self.chargers if _approved(charger))
 
 
 @dataclasses.dataclass
@@ -96,20 +107,23 @@ async def bill_site(
         invoices=await store.for_site(str(site.metadata["namespace"]), site_name),
     )
     billed = [s for s in subscriptions if s.spec.site_ref.name == site_name and coverage.accepted(s, site=site)]
-    # While one subscription is priced, the gateway already reads the next one's sessions.
-    upcoming = run.fetch(billed[0]) if billed else None
+    batches = [billed[n : n + LISTING_BATCH] for n in range(0, len(billed), LISTING_BATCH)]
+    # While one batch of subscriptions is priced, the gateway already reads the next one's sessions.
+    fetched, upcoming = None, run.fetch(batches[0]) if batches else None
     try:
-        for index, subscription in enumerate(billed):
-            fetched, upcoming = upcoming, run.fetch(billed[index + 1]) if index + 1 < len(billed) else None
-            finals = await run.bill(subscription, fetched)
-            if site.spec.billing.stripe is not None and secrets is not None:
-                await stripe_mirror.mirror(
-                    site, subscription, finals, secrets=secrets, store=store, result=run.result, now=now
-                )
+        for index, batch in enumerate(batches):
+            fetched, upcoming = upcoming, run.fetch(batches[index + 1]) if index + 1 < len(batches) else None
+            for subscription in batch:
+                finals = await run.bill(subscription, fetched)
+                if site.spec.billing.stripe is not None and secrets is not None:
+                    await stripe_mirror.mirror(
+                        site, subscription, finals, secrets=secrets, store=store, result=run.result, now=now
+                    )
     finally:
-        if upcoming is not None:
-            upcoming.cancel()
-            await asyncio.gather(upcoming, return_exceptions=True)
+        for task in (fetched, upcoming):
+            if task is not None and not task.done():
+                task.cancel()
+                await asyncio.gather(task, return_exceptions=True)
     return run.result
 
 
@@ -129,30 +143,31 @@ class _SitePass:
     def namespace(self) -> str:
         return str(self.site.metadata["namespace"])
 
-    def fetch(self, subscription: Subscription) -> "asyncio.Task[list[Session]] | None":
-        """Start reading the sessions ``bill`` will price for ``subscription``; None when none are needed
-        (no month of it is open). Only ``bill`` of the same subscription changes what this reads."""
-        open_months = self._open_months(subscription)
-        if not open_months:
+    def fetch(self, subscriptions: Sequence[Subscription]) -> "_Fetched | None":
+        """Start reading the sessions ``bill`` will price for ``subscriptions``, in one listing; None when
+        none are needed (no month of any is open). Only ``bill`` of the same subscription changes what this
+        reads for it."""
+        wants = []
+        for subscription in subscriptions:
+            open_months = self._open_months(subscription)
+            if open_months:
+                wants.append(_want(self.site, subscription, self.catalogue, first_month=open_months[0]))
+        if not wants:
             return None
-        return asyncio.create_task(
-            _ledger_sessions(
-                self.site, subscription, self.catalogue, self.gateway, first_month=open_months[0], now=self.now
-            )
-        )
+        tz = periods.zone(self.site.spec.time_zone)
+        return asyncio.create_task(_sessions(self.gateway, wants, until=self.now, tz=tz))
 
-    async def bill(
-        self, subscription: Subscription, fetched: "asyncio.Task[list[Session]] | None" = None
-    ) -> list[Invoice]:
+    async def bill(self, subscription: Subscription, fetched: "_Fetched | None" = None) -> list[Invoice]:
         """Write the subscription's invoices of closed months that are not final; return its final ones.
 
-        ``fetched`` is ``fetch``'s task for the subscription, if it was started ahead.
+        ``fetched`` is ``fetch``'s task for a batch that holds the subscription, if it was started ahead.
         """
         tz = periods.zone(self.site.spec.time_zone)
         months = closed_months(subscription, now=self.now, tz=tz)
         name_of = {month: invoice_name(str(subscription.metadata["name"]), month) for month in months}
         open_months = self._open_months(subscription)
         if open_months:
+            found = None if fetched is None else (await fetched).get(str(subscription.metadata["name"]))
             ledger = await _ledger(
                 self.site,
                 subscription,
@@ -161,7 +176,7 @@ class _SitePass:
                 self.invoices,
                 first_month=open_months[0],
                 now=self.now,
-                fetched=fetched,
+                fetched=found,
             )
             for month in open_months:
                 self.invoices[name_of[month]] = await self._write_month(ledger, month)
@@ -219,7 +234,7 @@ async def _ledger(
     *,
     first_month: str,
     now: datetime,
-    fetched: "asyncio.Task[list[Session]] | None" = None,
+    fetched: list[Session] | None = None,
 ) -> "_Ledger":
     """The subscription's sessions since ``LOOKBACK_MONTHS`` before ``first_month`` (``fetched`` if they
     were read ahead), with its invoices."""
@@ -227,7 +242,7 @@ async def _ledger(
     if fetched is None:
         found = await _ledger_sessions(site, subscription, catalogue, gateway, first_month=first_month, now=now)
     else:
-        found = await fetched
+        found = fetched
     return _Ledger(
         site=site,
         subscription=subscription,
@@ -251,16 +266,49 @@ async def _ledger_sessions(
     now: datetime,
 ) -> list[Session]:
     """The sessions a ledger from ``first_month`` on holds: ``LOOKBACK_MONTHS`` more, for late parts."""
+    want = _want(site, subscription, catalogue, first_month=first_month)
+    found = await _sessions(gateway, [want], until=now, tz=periods.zone(site.spec.time_zone))
+    return found[want.name]
+
+
+@dataclasses.dataclass(frozen=True)
+class _Want:
+    """What one subscription's ledger lists: its sessions (any of ``tags``) at the ``covered`` chargers that
+    started from ``started_from`` on, on a local day from ``first`` to ``last``; with their readings from
+    ``readings_from`` on."""
+
+    name: str
+    tags: frozenset[str]
+    covered: Mapping[str, Charger]
+    first: date
+    last: date
+    started_from: datetime
+    readings_from: datetime
+
+
+def _want(site: Site, subscription: Subscription, catalogue: Catalogue, *, first_month: str) -> _Want:
+    """What the subscription's ledger from ``first_month`` on lists (``LOOKBACK_MONTHS`` more, for late
+    parts), for ``_sessions``."""
     tz = periods.zone(site.spec.time_zone)
-    return await _sessions(
-        gateway,
-        subscription,
-        _covered(subscription, catalogue),
-        started_from=periods.month_start(_months_back(first_month, LOOKBACK_MONTHS), tz),
-        readings_from=periods.month_start(first_month, tz),
-        until=now,
-        tz=tz,
+    first = date.fromisoformat(subscription.spec.start_date)
+    # Nothing before the subscription's first day is its; a subscription younger than the lookback needs
+    # one listing only.
+    started_from = max(
+        periods.month_start(_months_back(first_month, LOOKBACK_MONTHS), tz), periods.day_start(first, tz)
     )
+    return _Want(
+        name=str(subscription.metadata["name"]),
+        tags=frozenset(subscription.spec.id_tags),
+        covered=_covered(subscription, catalogue),
+        first=first,
+        last=date.fromisoformat(subscription.spec.end_date) if subscription.spec.end_date else date.max,
+        started_from=started_from,
+        readings_from=periods.month_start(first_month, tz),
+    )
+
+
+# A batch's sessions by subscription name, being read.
+_Fetched = asyncio.Task[dict[str, list[Session]]]
 
 
 def _covered(subscription: Subscription, catalogue: Catalogue) -> dict[str, Charger]:
@@ -391,7 +439,7 @@ def _tariff_for(subscription: Subscription, charger: Charger, catalogue: Catalog
     spec); otherwise the live charger was left free, and free charging is never billed.
     """
     mode = charger.spec.charging_mode
-    if not mode.pay_per_month or mode.tariff_ref is None or not _approved(charger):
+    if not mode.pay_per_month or mode.tariff_ref is None or str(charger.metadata["name"]) not in catalogue.approved:
         return None
     if subscription.spec.tariff_ref is not None:
         return catalogue.tariffs.get(subscription.spec.tariff_ref.name)
@@ -420,41 +468,42 @@ def _monthly_fee(
 
 
 async def _sessions(
-    gateway: GatewayClient,
-    subscription: Subscription,
-    covered: Mapping[str, Charger],
-    *,
-    started_from: datetime,
-    readings_from: datetime,
-    until: datetime,
-    tz: ZoneInfo,
-) -> list[Session]:
-    """The subscription's sessions at its chargers since ``started_from`` that started (local date) within
-    its dates, by start.
+    gateway: GatewayClient, wants: Sequence[_Want], *, until: datetime, tz: ZoneInfo
+) -> dict[str, list[Session]]:
+    """Each ``_Want``'s sessions that started before ``until``, by start, under its name; one listing for
+    all whose readings start at the same month (any of their id tags), split up here.
 
     Sessions from ``readings_from`` on (the months being drafted) come with their readings, a page of
     them per request. Earlier ones are read only to find late parts of final months, and come without:
     nearly all of them are on final invoices already, and ``_Ledger.billable`` fetches the readings of
     the few that are not.
     """
-    first = date.fromisoformat(subscription.spec.start_date)
-    last = date.fromisoformat(subscription.spec.end_date) if subscription.spec.end_date else date.max
-    tags = list(subscription.spec.id_tags)
-    # Nothing before the subscription's first day is its; a subscription younger than the lookback needs
-    # one listing only.
-    started_from = max(started_from, periods.day_start(first, tz))
-    listings: list[AsyncIterator[Session]] = []
-    if started_from < readings_from:
-        listings.append(gateway.sessions(id_tag=tags, started_from=started_from, started_to=min(readings_from, until)))
-    recent_from = max(started_from, readings_from)
-    listings.append(gateway.sessions_with_reading_offsets(id_tag=tags, started_from=recent_from, started_to=until))
-    found: list[Session] = []
-    for listing in listings:
-        async for session in listing:
-            local_day = session.started_at.astimezone(tz).date()
-            if session.charge_point_id in covered and first <= local_day <= last:
-                found.append(session)
-    return sorted(found, key=lambda s: (s.started_at, s.id))
+    found: dict[str, list[Session]] = {want.name: [] for want in wants}
+    groups: dict[datetime, list[_Want]] = {}
+    for want in wants:
+        groups.setdefault(want.readings_from, []).append(want)
+    for readings_from, group in groups.items():
+        by_tag: dict[str | None, list[_Want]] = {}
+        for want in group:
+            for tag in want.tags:
+                by_tag.setdefault(tag, []).append(want)
+        tags = sorted(tag for tag in by_tag if tag is not None)
+        started_from = min(want.started_from for want in group)
+        listings: list[AsyncIterator[Session]] = []
+        if started_from < readings_from:
+            listings.append(
+                gateway.sessions(id_tag=tags, started_from=started_from, started_to=min(readings_from, until))
+            )
+        recent_from = max(started_from, readings_from)
+        listings.append(gateway.sessions_with_reading_offsets(id_tag=tags, started_from=recent_from, started_to=until))
+        for listing in listings:
+            async for session in listing:
+                local_day = session.started_at.astimezone(tz).date()
+                for want in by_tag.get(session.id_tag, ()):
+                    # The listing began at the earliest ``started_from``: a later one is its first day.
+                    if session.charge_point_id in want.covered and want.first <= local_day <= want.last:
+                        found[want.name].append(session)
+    return {name: sorted(sessions, key=lambda s: (s.started_at, s.id)) for name, sessions in found.items()}
 
 
 def _billed_parts(invoices: Iterable[Invoice], subscription: Subscription, *, tz: ZoneInfo) -> set[SessionKey]:

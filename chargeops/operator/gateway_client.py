@@ -44,8 +44,9 @@ LIST_TIMEOUT_S = 60.0
 CONCURRENCY = 16
 # A charger or session id in a path; metrics label the route without it, so the label set stays small.
 _ID_SEGMENT = re.compile(r"/(chargers|sessions)/[^/]+")
-# Sessions are read in pages of the gateway's largest size: one billing pass reads a month of them.
-SESSION_PAGE_SIZE = 500
+# Sessions are read in pages of the gateway's largest size (``MAX_PAGE``): one billing pass reads a month
+# of them, a batch of subscriptions at a time.
+SESSION_PAGE_SIZE = 1000
 
 _READINGS = TypeAdapter(list[MeterReading])
 _OBSERVED = TypeAdapter(list[ObservedState])

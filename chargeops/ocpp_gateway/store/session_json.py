@@ -10,6 +10,7 @@ holds the two together (``tests/unit/ocpp_gateway/store/test_session_json.py``).
 """
 
 import json
+import sqlite3
 from collections.abc import Iterable, Mapping, Sequence
 from datetime import UTC, datetime
 from json.encoder import encode_basestring
@@ -36,8 +37,13 @@ class utc_micros(FunctionElement[int]):  # noqa: N801 - named like the SQL funct
 @compiles(utc_micros, "sqlite")
 def _utc_micros_sqlite(element: utc_micros, compiler: SQLCompiler, **kw: Any) -> str:
     # Stored as UTC text with six decimals (``columns.UtcDateTime``): whole seconds, then the decimals.
+    # unixepoch() (SQLite 3.38) reads the seconds for a fifth less than strftime('%s'), once per reading.
     column = compiler.process(element.clauses, **kw)
-    return f"(CAST(strftime('%s', {column}) AS INTEGER) * 1000000 + CAST(substr({column}, 21, 6) AS INTEGER))"
+    seconds = f"unixepoch({column})" if _HAS_UNIXEPOCH else f"CAST(strftime('%s', {column}) AS INTEGER)"
+    return f"({seconds} * 1000000 + CAST(substr({column}, 21, 6) AS INTEGER))"
+
+
+_HAS_UNIXEPOCH = sqlite3.sqlite_version_info >= (3, 38)
 
 
 @compiles(utc_micros, "postgresql")

@@ -139,7 +139,7 @@ def page_with_readings(
     next_cursor = None if last is None else encode_cursor(session_json.started_at(last), last["id"])
     if offsets:
         pairs: dict[int, list[tuple[int, int]]] = {row["pk"]: [] for row in rows}
-        for session_pk, at_us, energy_wh in _readings_of_page(db, conn, rows, _reading_micros_of_sessions):
+        for session_pk, at_us, energy_wh in _reading_micros_of_page(db, conn, rows):
             pairs[session_pk].append((at_us, energy_wh))
         return session_json.offsets_page(rows, pairs, next_cursor)
     by_session: dict[int, list[str]] = {row["pk"]: [] for row in rows}
@@ -158,6 +158,19 @@ def _readings_of_page(
     if not rows:
         return ()
     return conn.execute(db.statement(build), {"p_sessions": [row["pk"] for row in rows]}).all()
+
+
+def _reading_micros_of_page(db: database.Database, conn: Connection, rows: Sequence[RowMapping]) -> Sequence[Any]:
+    """``_readings_of_page`` of ``_reading_micros_of_sessions``, as the driver's rows: three integers each,
+    which need no conversion, while making SQLAlchemy's ``Row`` of each cost a third of reading it."""
+    if not rows:
+        return ()
+    result = conn.execute(db.statement(_reading_micros_of_sessions), {"p_sessions": [row["pk"] for row in rows]})
+    try:
+        found: Sequence[Any] = result.cursor.fetchall()
+    finally:
+        result.close()
+    return found
 
 
 def _page_rows(
