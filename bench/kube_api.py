@@ -2,7 +2,9 @@
 
 aiohttp straight to kube-apiserver as the admin identity: server-side apply (what ``kubectl apply
 --server-side`` sends), merge patches, and a list-then-watch stream of Chargers that ``ReadyTracker``
-turns into "which Chargers are Ready at their current generation, since when".
+turns into "which Chargers are Ready at their current generation, since when". ``Kube.requests`` reads the
+API server's own request counter (``apiserver_request_total`` on /metrics) and ``Kube.sent`` counts this
+client's requests alike, so the two differ by what the operator (and the API server itself) asked.
 """
 
 import asyncio
@@ -20,6 +22,9 @@ from chargeops.devcluster import controlplane
 API = "chargeops.io/v1alpha1"
 PLURALS = {"Site": "sites", "Tariff": "tariffs", "Charger": "chargers", "Subscription": "subscriptions"}
 FIELD_MANAGER = "chargeops-bench"
+# A request as the API server counts it: (verb, resource, subresource), e.g. ("PATCH", "chargers", "status").
+Request = tuple[str, str, str]
+REQUEST_TOTAL = "apiserver_request_total{"
 
 
 class Kube:
@@ -34,6 +39,8 @@ class Kube:
             connector=aiohttp.TCPConnector(ssl=context, limit=concurrency + 8),
             timeout=aiohttp.ClientTimeout(total=None, sock_read=None, sock_connect=30),
         )
+        self.sent: Counter[Request] = Counter()
+        """This client's requests to resources, counted as the API server counts them."""
 
     async def close(self) -> None:
         await self.session.close()
@@ -53,6 +60,7 @@ class Kube:
             data=json.dumps(obj),
             params={"fieldManager": FIELD_MANAGER, "force": "true"},
             content_type="application/apply-patch+yaml",
+            verb="APPLY",  # as the API server counts a server-side apply
         )
 
     async def merge_patch(self, kind: str, name: str, patch: Mapping[str, Any]) -> dict[str, Any]:
@@ -61,6 +69,7 @@ class Kube:
         )
 
     async def get(self, kind: str, name: str) -> dict[str, Any] | None:
+        self.sent["GET", _resource(kind), ""] += 1
         async with self.session.get(self.url(kind, name)) as response:
             if response.status == 404:
                 return None
@@ -68,10 +77,19 @@ class Kube:
             return dict(await response.json())
 
     async def _request(
-        self, method: str, url: str, *, data: str, content_type: str, params: Mapping[str, str] | None = None
+        self,
+        method: str,
+        url: str,
+        *,
+        data: str,
+        content_type: str,
+        params: Mapping[str, str] | None = None,
+        verb: str | None = None,
     ) -> dict[str, Any]:
         headers = {"Content-Type": content_type}
+        resource = url.rsplit("/", 2)[-2]
         for attempt in range(5):
+            self.sent[verb or method, resource, ""] += 1
             async with self.session.request(method, url, data=data, params=params, headers=headers) as response:
                 if response.status in (429, 500, 503, 504) and attempt < 4:
                     await asyncio.sleep(0.5 * 2**attempt)  # the API server shedding load: try again
@@ -88,6 +106,7 @@ class Kube:
         while True:
             try:
                 if version is None:
+                    self.sent["LIST", _resource(kind), ""] += 1
                     async with self.session.get(self.url(kind)) as response:
                         response.raise_for_status()
                         listed = await response.json()
@@ -96,6 +115,7 @@ class Kube:
                     version = listed["metadata"]["resourceVersion"]
                 params = {"watch": "1", "resourceVersion": version, "allowWatchBookmarks": "true"}
                 params["timeoutSeconds"] = "600"
+                self.sent["WATCH", _resource(kind), ""] += 1
                 async with self.session.get(self.url(kind), params=params) as response:
                     response.raise_for_status()
                     async for line in response.content:
@@ -110,6 +130,41 @@ class Kube:
                             yield event["type"], obj
             except aiohttp.ClientError:
                 await asyncio.sleep(1)  # e.g. 429 "storage is (re)initializing" right after the CRDs
+
+    async def event_reasons(self) -> Counter[str]:
+        """How many Events the namespace holds, by involved kind and reason (``Charger/Succeeded``)."""
+        self.sent["LIST", "events", ""] += 1
+        async with self.session.get(f"{self.server}/api/v1/namespaces/{self.namespace}/events") as response:
+            response.raise_for_status()
+            listed = await response.json()
+        return Counter(f"{e['involvedObject'].get('kind')}/{e.get('reason')}" for e in listed["items"])
+
+    async def requests(self) -> Counter[Request]:
+        """The API server's count of requests to resources since it started, from its /metrics."""
+        async with self.session.get(f"{self.server}/metrics") as response:
+            response.raise_for_status()
+            text = await response.text()
+        return parse_request_totals(text)
+
+
+def _resource(kind: str) -> str:
+    return "secrets" if kind == "Secret" else PLURALS[kind]
+
+
+def parse_request_totals(text: str) -> Counter[Request]:
+    """``apiserver_request_total`` summed over codes, scopes and groups by (verb, resource, subresource);
+    requests to non-resource paths (/metrics, /healthz) are left out."""
+    totals: Counter[Request] = Counter()
+    for line in text.splitlines():
+        if not line.startswith(REQUEST_TOTAL):
+            continue
+        series, value = line.rsplit(" ", 1)
+        labels = dict(
+            item.split("=", 1) for item in series[len(REQUEST_TOTAL) : -1].replace('"', "").split(",") if "=" in item
+        )
+        if labels.get("resource"):
+            totals[labels.get("verb", ""), labels["resource"], labels.get("subresource", "")] += int(float(value))
+    return totals
 
 
 def is_ready(obj: Mapping[str, Any]) -> bool:

@@ -16,7 +16,10 @@ its memory and CPU can be read), and simulated chargers (``chargeops.simulator``
    (``after-pushed``, which times the operator's hand-over apart from the gateway's connection work);
 3. waits until every Charger is Ready at its current generation, noting when the operator had handed
    every desired state to the gateway (the Charger's status shows Connected), when all chargers were
-   online and when all held the subscribers' id tags in their local lists (observed at the chargers);
+   online and when all held the subscribers' id tags in their local lists (observed at the chargers), and
+   counting what the operator asked of the API server meanwhile: requests by verb and resource from the
+   API server's own ``apiserver_request_total``, the benchmark's own taken out (``convergence_requests``),
+   and the Events the namespace then holds, by reason;
 4. measures ``--steady-s`` seconds of the Ready fleet doing nothing: CPU per process and Charger writes;
 5. makes ``--changes`` changes one after another, each to a random Charger's ``spec.configuration``
    (``MeterValueSampleInterval``) or a random Subscription's ``spec.idTags``, and times each from the
@@ -50,6 +53,7 @@ from typing import Any
 
 import charger_fleet
 import convergence_processes as processes
+import convergence_requests as requests
 import convergence_workload as workload
 import kube_api
 
@@ -152,6 +156,8 @@ async def converge(
         "charger_401s": fleets.total("auth_failures"),
         "rss_peak_sampled_mib": peaks,
         "charger_writes": dict(tracker.events),
+        # What the writes until Ready changed, most often first (a Charger's spec counts once, when added).
+        "changed_fields": dict(tracker.changed_fields.most_common(20)),
         "ready_lost_by_reason": dict(tracker.lost),
         "not_ready_sample": _not_ready_sample(tracker),
     }
@@ -323,6 +329,31 @@ async def run(args: argparse.Namespace) -> dict[str, Any]:
     return document
 
 
+async def _after_ready(
+    kube: kube_api.Kube,
+    plan: workload.Layout,
+    fleets: charger_fleet.Fleets,
+    tracker: kube_api.ReadyTracker,
+    *,
+    watched: processes.Watched,
+    requests_ready: requests.Reading,
+    args: argparse.Namespace,
+) -> dict[str, Any]:
+    """The Ready fleet's idle cost, then the changes, each with the API server requests it caused."""
+    result: dict[str, Any] = {}
+    if args.steady_s > 0:
+        result["steady"] = await steady_state(tracker, watched, args)
+        result["steady"]["apiserver_requests"] = requests.others(requests_ready, await requests.read(kube))
+    if args.changes:
+        progress(f"making {args.changes} changes", args)
+        changes_started, cpu_before, requests_before = time.time(), watched.cpu(), await requests.read(kube)
+        result["change"] = await make_changes(kube, plan, fleets, tracker, args)
+        result["change"]["apiserver_requests"] = requests.others(requests_before, await requests.read(kube))
+        result["change"]["window_s"] = round(time.time() - changes_started, 1)
+        result["cpu_s_during_changes"] = processes.cpu_delta(cpu_before, watched.cpu())
+    return result
+
+
 async def _measure(
     args: argparse.Namespace,
     plane: controlplane.ControlPlane,
@@ -356,6 +387,7 @@ async def _measure(
             }
         )
         cpu_start = watched.cpu()
+        requests_start = await requests.read(kube)
         progress(
             f"applying {len(objects)} objects ({args.chargers} Chargers, {args.subscriptions} Subscriptions)", args
         )
@@ -373,17 +405,14 @@ async def _measure(
                 fleets.start()
             progress(f"applied in {result['apply_s']} s; waiting for Ready", args)
             result["convergence"] = await converge(plan, fleets, tracker, started=started, watched=watched, args=args)
-        if args.steady_s > 0:
-            result["steady"] = await steady_state(tracker, watched, args)
-        cpu_ready = watched.cpu()
-        result["operator_metrics_until_ready"] = processes.operator_metrics(operator.metrics_url)
+        cpu_ready, requests_ready = watched.cpu(), await requests.read(kube)
         result["cpu_s_until_ready"] = processes.cpu_delta(cpu_start, cpu_ready)
-        if args.changes:
-            progress(f"making {args.changes} changes", args)
-            changes_started = time.time()
-            result["change"] = await make_changes(kube, plan, fleets, tracker, args)
-            result["change"]["window_s"] = round(time.time() - changes_started, 1)
-            result["cpu_s_during_changes"] = processes.cpu_delta(cpu_ready, watched.cpu())
+        result["apiserver_requests_until_ready"] = requests.others(requests_start, requests_ready)
+        result["operator_metrics_until_ready"] = processes.operator_metrics(operator.metrics_url)
+        result["events_until_ready"] = dict((await kube.event_reasons()).most_common())
+        result.update(
+            await _after_ready(kube, plan, fleets, tracker, watched=watched, requests_ready=requests_ready, args=args)
+        )
         result["operator_metrics_at_end"] = processes.operator_metrics(operator.metrics_url)
         result["rss_end_mib"] = watched.memory("VmRSS")
         result["rss_peak_mib"] = watched.memory("VmHWM")
@@ -430,6 +459,8 @@ def table(document: Mapping[str, Any]) -> str:
         rows.append(
             ("steady state: Charger writes/s, Ready lost", f"{steady['charger_writes_per_s']}, {steady['ready_lost']}")
         )
+        idle = steady.get("apiserver_requests", {})
+        rows.append(("steady state: API server requests", ", ".join(f"{k} {v}" for k, v in idle.items()) or "0"))
     if convergence.get("ready_lost_by_reason"):
         lost = ", ".join(f"{reason} {count}" for reason, count in convergence["ready_lost_by_reason"].items())
         rows.append(("Ready lost after Ready, by reason", lost))
@@ -440,6 +471,13 @@ def table(document: Mapping[str, Any]) -> str:
         for kind, figures in change["to_charger_by_kind_s"].items():
             rows.append((f"  {kind}", _triple(figures)))
         rows.append(("change to Ready status p50 / p99", _triple(change["to_status_ready_s"])))
+        if change.get("changes") and "apiserver_requests" in change:
+            rows.append(
+                (
+                    "API server requests per change",
+                    requests.per_charger(change["apiserver_requests"], change["changes"]),
+                )
+            )
     metrics = document.get("operator_metrics_until_ready", {})
     if metrics:
         rows.append(("operator handler runs until Ready", _handler_runs(metrics)))
@@ -448,6 +486,17 @@ def table(document: Mapping[str, Any]) -> str:
     for name in ("operator", "gateway", "kube-apiserver", "etcd", "fleet"):
         if name in peak:
             rows.append((f"RSS peak / end: {name}", f"{peak[name]} / {end.get(name)} MiB"))
+    if "apiserver_requests_until_ready" in document:
+        rows.append(
+            (
+                "API server requests per Charger until Ready",
+                requests.per_charger(document["apiserver_requests_until_ready"], document["chargers"]),
+            )
+        )
+        writes = convergence.get("charger_writes", {}).get("MODIFIED", 0)
+        rows.append(("Charger writes (watch MODIFIED) per Charger", f"{writes / document['chargers']:.2f}"))
+        events = ", ".join(f"{reason} {count}" for reason, count in document.get("events_until_ready", {}).items())
+        rows.append(("Events until Ready, by reason", events or "0"))
     cpu = document.get("cpu_s_until_ready", {})
     if cpu:
         rows.append(("CPU s until Ready", ", ".join(f"{name} {value}" for name, value in cpu.items())))

@@ -1,10 +1,11 @@
 """Write a Charger's status from its plan and the gateway's observed state: facts and conditions.
 
 Called by the Charger handlers after every reconcile and timer tick. Returns the Events to post: one per
-transition of Ready, with the condition's reason and message (as cert-manager's readiness controller
-does), and one per drift found or repaired. ``drop_unchanged`` then takes out of the patch whatever the
-status already says, so a tick that found nothing new writes nothing: with 10,000 Chargers, every
-needless write is one more request to the API server and one more event for every watcher.
+transition of Ready (``is_transition``), with the condition's reason and message (as cert-manager's
+readiness controller does), and one per drift found or repaired. ``drop_unchanged`` then takes out of
+the patch whatever the status already says, so a tick that found nothing new writes nothing: with 10,000
+Chargers, every needless write is one more request to the API server and one more event for every
+watcher.
 """
 
 from collections.abc import Mapping
@@ -14,12 +15,15 @@ from typing import Any
 import kopf
 
 from chargeops.api.gateway import ObservedState
-from chargeops.api.v1alpha1 import ChargingModeName
+from chargeops.api.v1alpha1 import ChargingModeName, ConditionStatus
 from chargeops.api.v1alpha1 import conditions as c
 from chargeops.operator import conditions, drift, kstatus
 from chargeops.operator.drift import Event
 from chargeops.operator.planning import ChargerPlan, Verdict
 
+# Ready=False reasons of work under way: the gateway brings the charger to its desired state, or will once it
+# connects. Steps between them post no Event (see ``is_transition``).
+WORKING_REASONS = frozenset({c.CONVERGING, c.CHARGER_OFFLINE})
 # While the charger is connected, status.lastSeen moves only in steps this long (``Connected`` says it is
 # online): a connected charger talks every few minutes, and writing each message's time would write every
 # Charger that often. Once it disconnects, lastSeen is exact.
@@ -57,11 +61,28 @@ def write(
     _mark(body, patch, connected, now=now)
     _mark(body, patch, configured, now=now)
     ready = _ready(plan, connected, configured)
-    if _mark(body, patch, ready, now=now):
+    before = conditions.find(body, patch, c.READY)
+    _mark(body, patch, ready, now=now)
+    if is_transition(before, ready):
         events.insert(0, Event("Normal" if ready.ok else "Warning", ready.reason, ready.message))
     # Work goes on while the live charger lacks an applicable desired state; a blocked plan is for a person.
     kstatus.show(body, patch, ready, settled=converged or not plan.apply, working_reason=c.CONVERGING, now=now)
     return events
+
+
+def is_transition(before: Mapping[str, Any] | None, ready: Verdict) -> bool:
+    """Whether going from the ``before`` Ready condition to ``ready`` deserves an Event: Ready turned True
+    or False, or its reason changed; not a new message alone (an offline charger's last-seen time, a
+    count of id tags), and not a step of work under way (``WORKING_REASONS``): the Reconciling condition
+    shows those, and a fleet created at once would post one Event per Charger for each."""
+    if before is None:
+        return ready.ok or ready.reason not in WORKING_REASONS
+    if (before.get("status") == ConditionStatus.TRUE) != ready.ok:
+        return True
+    reason = before.get("reason")
+    if reason == ready.reason:
+        return False
+    return ready.ok or not (reason in WORKING_REASONS and ready.reason in WORKING_REASONS)
 
 
 def _connected(observed: ObservedState) -> Verdict:

@@ -1,6 +1,6 @@
 """What the operator's handlers share for its whole run: settings, the gateway client, the Secret reader,
-the invoice store, the invitations' postman, the gateway's polled observed states and what was handed
-over to it.
+the invoice store, the invitations' postman, the gateway's polled observed states, what was handed
+over to it and the Charger statuses written lately.
 
 ``chargeops operator`` builds one ``Runtime`` and hands it to kopf as the operator-level ``memo``;
 handlers take it with ``runtime.of(memo)``.
@@ -22,6 +22,7 @@ from chargeops.operator.handover import Handover
 from chargeops.operator.invitations import Postman
 from chargeops.operator.invoice_store import InvoiceStore
 from chargeops.operator.observations import Observations
+from chargeops.operator.status_memory import WrittenStatuses
 
 MEMO_KEY = "chargeops_runtime"
 
@@ -130,6 +131,7 @@ class Runtime:
     invitations: Postman
     observations: Observations
     handover: Handover = dataclasses.field(default_factory=Handover)
+    statuses: WrittenStatuses = dataclasses.field(default_factory=WrittenStatuses)
 
 
 def of(memo: Any) -> Runtime:

@@ -69,3 +69,11 @@ def test_the_report_carries_memory_cpu_and_operator_counters(report: dict[str, A
     runs = report["operator_metrics_until_ready"]
     assert runs['chargeops_operator_reconciles_total{kind="Charger",result="success"}'] >= 3
     assert report["fleet_stats"]["boots"] == 3
+
+
+def test_the_report_counts_the_operators_api_server_requests_apart_from_the_benchmarks(report: dict[str, Any]) -> None:
+    requests = report["apiserver_requests_until_ready"]
+    assert requests["PATCH chargers/status"] >= 3  # at least one status write per Charger
+    assert "APPLY chargers" not in requests  # the benchmark's own applies are taken out
+    assert report["events_until_ready"]["Charger/Succeeded"] >= 3  # each Charger turned Ready
+    assert "apiserver_requests" in report["change"]

@@ -12,9 +12,9 @@ makes no request of its own as long as nothing changed: it reads the charger's o
 from the operator's shared poll (``observations``) and what the gateway holds from ``handover``, and
 writes status only where it changed. A gateway that fails to answer leaves Ready as it was until the
 failure persists (``observations.OUTAGE_POLLS``); a handler's own failed request is retried without
-taking Ready away meanwhile. Status is computed from the newest status the operator has seen (the
-charger status index), not from a handler's own body, which is older when a timer wrote while the handler
-waited for the gateway.
+taking Ready away meanwhile. Status is computed, after any wait for the gateway, from the newest status
+the operator knows: the one it wrote last until its watch shows that (``status_memory``), else the charger
+status index; never from a handler's own body, which is older when a timer wrote while the handler waited.
 """
 
 import asyncio
@@ -43,6 +43,8 @@ from chargeops.operator import (
 from chargeops.operator.errors import GatewayUnreachableError, OperatorError
 from chargeops.operator.inventory import Inventory
 from chargeops.operator.observations import Observations
+from chargeops.operator.planning import Verdict
+from chargeops.operator.status_memory import WrittenStatuses
 
 CHARGERS = (GROUP, VERSION, "chargers")
 # While the gateway is down, look again this often; kopf keeps the handler pending meanwhile.
@@ -80,10 +82,21 @@ def inventory_of(kwargs: dict[str, Any]) -> Inventory:
     )
 
 
-def newest(body: kopf.Body, inventory: Inventory) -> Mapping[str, Any]:
-    """``body``'s metadata with the newest status the operator has seen of it."""
-    status = inventory.status_of((body.get("metadata") or {}).get("uid"))
+def newest(body: kopf.Body, inventory: Inventory, written: WrittenStatuses | None = None) -> Mapping[str, Any]:
+    """``body``'s metadata with the newest status the operator knows of it: the one it wrote last, until its
+    watch shows that (``status_memory``), else the one it has seen."""
+    uid = (body.get("metadata") or {}).get("uid")
+    status = inventory.status_of(uid)
+    if written is not None:
+        status = written.newest(uid, status)
     return body if status is None else {"metadata": body.get("metadata") or {}, "status": status}
+
+
+def _settle(shared: runtime.Runtime, seen: Mapping[str, Any], patch: kopf.Patch) -> None:
+    """Leave in the patch only what changes the status, and remember the status it makes."""
+    charger_status.drop_unchanged(seen, patch)
+    uid = (seen.get("metadata") or {}).get("uid")
+    shared.statuses.remember(uid, seen.get("status") or {}, patch.get("status"))
 
 
 async def _reconcile(
@@ -100,14 +113,12 @@ async def _reconcile(
 ) -> planning.ChargerPlan:
     shared = runtime.of(memo)
     inventory = inventory_of(kwargs)
-    seen = newest(body, inventory)
-    now = datetime.now(UTC)
     try:
         plan, observed = await reconcile.push(
             shared,
             parsing.charger(body),
             inventory,
-            now=now,
+            now=datetime.now(UTC),
             logger=logger,
             with_password=with_password,
             confirm=confirm,
@@ -116,15 +127,22 @@ async def _reconcile(
         if follow and plan.apply:
             observed = await _follow(shared, observed, plan.desired.revision)
     except GatewayUnreachableError as error:
+        # Read after the wait for the gateway, as below.
+        seen, now = newest(body, inventory, shared.statuses), datetime.now(UTC)
         # A busy gateway is no reason to take Ready away from a working charger; an outage is.
         if shared.observations.outage() is not None or not conditions.is_true(seen, patch, c.READY):
             _show_unreachable(body, seen, patch, error, now=now)
         kstatus.working(seen, patch, c.PROGRESSING, f"Handing the desired state to the gateway: {error}", now=now)
-        charger_status.drop_unchanged(seen, patch)
+        _settle(shared, seen, patch)
         raise kopf.TemporaryError(str(error), delay=GATEWAY_RETRY_S) from error
+    # Read after the wait for the gateway: the timer may have shown a newer poll meanwhile, and status written
+    # from older ones would take that back (a charger shown connected, then offline again) or write it all
+    # again with new transition times.
+    observed = shared.observations.get(observed.charge_point_id) or observed
+    seen, now = newest(body, inventory, shared.statuses), datetime.now(UTC)
     for event in charger_status.write(seen, patch, plan, observed, now=now):
         kopf.event(body, type=event.type, reason=event.reason, message=event.message)
-    charger_status.drop_unchanged(seen, patch)
+    _settle(shared, seen, patch)
     return plan
 
 
@@ -142,7 +160,9 @@ async def _follow(shared: runtime.Runtime, observed: ObservedState, revision: in
 def _show_unreachable(
     body: kopf.Body, seen: Mapping[str, Any], patch: kopf.Patch, error: OperatorError, *, now: datetime
 ) -> None:
-    if conditions.mark_false(seen, patch, c.READY, error.reason, str(error), now=now):
+    before = conditions.find(seen, patch, c.READY)
+    conditions.mark_false(seen, patch, c.READY, error.reason, str(error), now=now)
+    if charger_status.is_transition(before, Verdict(c.READY, False, error.reason, str(error))):
         kopf.event(body, type="Warning", reason=error.reason, message=str(error))
 
 
@@ -189,13 +209,13 @@ async def show_observed(body: kopf.Body, patch: kopf.Patch, memo: kopf.Memo, log
     another Charger held the charge point): one Secret read per Charger per interval would not scale.
     """
     shared = runtime.of(memo)
-    seen = newest(body, inventory_of(kwargs))
+    seen = newest(body, inventory_of(kwargs), shared.statuses)
     outage = shared.observations.outage()
     if outage is not None:
         now = datetime.now(UTC)
         _show_unreachable(body, seen, patch, outage, now=now)
         kstatus.working(seen, patch, c.PROGRESSING, f"Reading the charger's state from the gateway: {outage}", now=now)
-        charger_status.drop_unchanged(seen, patch)
+        _settle(shared, seen, patch)
         return
     cp_id = str((body.get("spec") or {}).get("chargePointId"))
     observed = shared.observations.get(cp_id)
@@ -234,6 +254,7 @@ async def release_charger(body: kopf.Body, memo: kopf.Memo, logger: Any, started
     stored = await gateway.get_desired(cp_id)
     handover.forget(cp_id)  # a new Charger for this charge point starts by asking the gateway
     runtime.of(memo).observations.forget(cp_id)
+    runtime.of(memo).statuses.forget((body.get("metadata") or {}).get("uid"))
     if stored is None:
         return
     free = stored.desired.model_copy(
