@@ -176,11 +176,15 @@ def cpu_seconds(pid: int) -> float | None:
     return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
+_PROBLEM = re.compile(r"[ \[](WARNING|ERROR)[ \]]")
+
+
 def log_problems(path: Path) -> tuple[int, list[str]]:
     """How many WARNING/ERROR lines a log has, and the first few."""
     if not path.exists():
         return 0, []
-    found = [line for line in path.read_text(errors="replace").splitlines() if " WARNING " in line or " ERROR " in line]
+    # " WARNING " in the gateway's lines, "[WARNING ]" in the operator's (kopf's format).
+    found = [line for line in path.read_text(errors="replace").splitlines() if _PROBLEM.search(line)]
     return len(found), [line[:300] for line in found[:5]]
 
 

@@ -6,6 +6,7 @@ import os
 from pathlib import Path
 
 import click
+import kopf
 
 from chargeops.cli import signing
 from chargeops.invitations import tokens
@@ -66,7 +67,7 @@ def operator(  # noqa: PLR0917 - click passes one argument per option
     log_level: str,
 ) -> None:
     """Reconcile Sites, Tariffs, Chargers and Subscriptions against live chargers through the gateway."""
-    logging.basicConfig(level=log_level.upper(), format="%(asctime)s %(levelname)s %(name)s %(message)s")
+    configure_logging(log_level)
     token = gateway_token_file.read_text().strip() if gateway_token_file else os.environ.get(TOKEN_ENV, "")
     if not token:
         raise click.UsageError(f"give the gateway's control API token with --gateway-token-file or ${TOKEN_ENV}")
@@ -90,3 +91,10 @@ def operator(  # noqa: PLR0917 - click passes one argument per option
     )
     main.settle_garbage_collector()
     asyncio.run(main.run(settings, kubeconfig=str(kubeconfig) if kubeconfig else None, namespaces=namespaces))
+
+
+def configure_logging(level: str) -> None:
+    """Log at ``level`` to stderr with kopf's formatter, which puts ``[namespace/name]`` before every line
+    written for an object (through the ``logger`` kopf hands each handler)."""
+    kopf.configure(log_format=kopf.LogFormat.FULL, log_prefix=True)
+    logging.getLogger().setLevel(level.upper())
