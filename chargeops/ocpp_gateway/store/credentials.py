@@ -18,7 +18,8 @@ once it was most of the gateway's work, so the checker spends it as rarely as it
   ``PasswordCheckBusyError`` (the server answers 503 with Retry-After), and a check still queued when
   its charger has given up is dropped unrun.
 - The refused chargers are given return times one after another, at the pace the threads check
-  passwords (``ReturnTimes``), so each comes back once to a queue with room. Told only "when the queue
+  passwords when nothing else competes for the cores (``ReturnTimes``), so each comes back to a queue
+  with room, about once. Told only "when the queue
   has drained", all of them came back at once and most were refused again: 11 refusals per charger in a
   storm of 10,000, each one handshake of work for the event loop.
 - A known charger with no stored password spends no scrypt: it waits as long as a check would take now
@@ -165,7 +166,10 @@ class PasswordChecker:
             cp_id,
             now=now,
             earliest=now + self._pool.queue_wait_s(),
-            spacing_s=self._pool.typical_s() / self._pool.workers,
+            # At the pace of uncontended checks: refusals come in bursts, when handshakes crowd the cores
+            # and every check runs slow; paced by those, the chargers would come back to idle threads
+            # once the burst is over. Come back too early, a charger queues or is given a later time.
+            spacing_s=self._pool.fastest_s() / self._pool.workers,
         )
         retry_after_s = max(1, math.ceil(back_at - now))
         return errors.PasswordCheckBusyError(
