@@ -75,12 +75,11 @@ class EnergyProfile:
             )
         base = session.meter_start_wh
         duration = (stop - start) // MICROSECOND
+        # Offsets in whole microseconds are exact (so are the timestamps) and sort as the instants do.
         if isinstance(readings, ReadingOffsets):
             listed = _listed(readings, base, duration, session.meter_stop_wh - base)
             if listed is not None:
                 return cls(session.id, start, stop, *listed)
-        # Offsets in whole microseconds are exact (so are the timestamps) and sort as the instants do.
-        if isinstance(readings, ReadingOffsets):
             samples = [
                 (offset, energy_wh - base)
                 for offset, energy_wh in zip(readings.offsets_us, readings.energies_wh, strict=True)

@@ -61,13 +61,21 @@ def write(
     _mark(body, patch, connected, now=now)
     _mark(body, patch, configured, now=now)
     ready = _ready(plan, connected, configured)
-    before = conditions.find(body, patch, c.READY)
-    _mark(body, patch, ready, now=now)
-    if is_transition(before, ready):
-        events.insert(0, Event("Normal" if ready.ok else "Warning", ready.reason, ready.message))
+    event = mark_ready(body, patch, ready, now=now)
+    if event is not None:
+        events.insert(0, event)
     # Work goes on while the live charger lacks an applicable desired state; a blocked plan is for a person.
     kstatus.show(body, patch, ready, settled=converged or not plan.apply, working_reason=c.CONVERGING, now=now)
     return events
+
+
+def mark_ready(body: Mapping[str, Any], patch: kopf.Patch, ready: Verdict, *, now: datetime) -> Event | None:
+    """Write ``ready`` as the Ready condition; the Event the change deserves (``is_transition``), if any."""
+    before = conditions.find(body, patch, c.READY)
+    _mark(body, patch, ready, now=now)
+    if not is_transition(before, ready):
+        return None
+    return Event("Normal" if ready.ok else "Warning", ready.reason, ready.message)
 
 
 def is_transition(before: Mapping[str, Any] | None, ready: Verdict) -> bool:

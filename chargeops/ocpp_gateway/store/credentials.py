@@ -19,9 +19,9 @@ once it was most of the gateway's work, so the checker spends it as rarely as it
   its charger has given up is dropped unrun.
 - The refused chargers are given return times one after another, at the pace the threads check
   passwords when nothing else competes for the cores (``ReturnTimes``), so each comes back to a queue
-  with room, about once. Told only "when the queue
-  has drained", all of them came back at once and most were refused again: 11 refusals per charger in a
-  storm of 10,000, each one handshake of work for the event loop.
+  with room, about once. Told only "when the queue has drained", all of them came back at once and most
+  were refused again: 11 refusals per charger in a storm of 10,000, each one handshake of work for the
+  event loop.
 - A known charger with no stored password spends no scrypt: it waits as long as a check would take now
   (the queue ahead, then one of the recently measured scrypt durations), and is refused.
 

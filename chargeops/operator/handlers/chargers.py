@@ -160,10 +160,9 @@ async def _follow(shared: runtime.Runtime, observed: ObservedState, revision: in
 def _show_unreachable(
     body: kopf.Body, seen: Mapping[str, Any], patch: kopf.Patch, error: OperatorError, *, now: datetime
 ) -> None:
-    before = conditions.find(seen, patch, c.READY)
-    conditions.mark_false(seen, patch, c.READY, error.reason, str(error), now=now)
-    if charger_status.is_transition(before, Verdict(c.READY, False, error.reason, str(error))):
-        kopf.event(body, type="Warning", reason=error.reason, message=str(error))
+    event = charger_status.mark_ready(seen, patch, Verdict(c.READY, False, error.reason, str(error)), now=now)
+    if event is not None:
+        kopf.event(body, type=event.type, reason=event.reason, message=event.message)
 
 
 @kopf.on.resume(*CHARGERS)
