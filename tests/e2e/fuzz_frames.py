@@ -10,7 +10,8 @@ The expected answer is worked out independently of the gateway. For a payload it
 jsonschema finds against the action's official JSON schema, classified by OCPP-J §4.2.3 (1.6) and
 Part 4 §4.2.3 (2.0.1); a payload the schema accepts but with an integer beyond 32 bits (OCPP's
 integer) gets TypeConstraintViolation, and one that holds a NUL character, where its handler stores
-strings, PropertyConstraintViolation (no OCPP string holds one); any other a CALLRESULT. Timestamps are
+strings, PropertyConstraintViolation (no OCPP string holds one), as does a 1.6 StartTransaction on a
+negative connectorId; any other a CALLRESULT. Timestamps are
 never replaced by other strings, so which of them a handler parses does not matter here.
 """
 
@@ -176,6 +177,8 @@ def payload_answer(version: str, action: str, payload: dict[str, Any]) -> str | 
         return "TypeConstraintViolation"
     if action in NUL_REFUSED[version] and _has_nul(payload):
         return "PropertyConstraintViolation"
+    if version == V16 and action == "StartTransaction" and payload.get("connectorId", 0) < 0:
+        return "PropertyConstraintViolation"  # connectors are numbered from 0 up (OCPP 1.6 §3.5)
     return None
 
 

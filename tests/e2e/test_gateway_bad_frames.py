@@ -46,6 +46,12 @@ async def charger16(control: Control, raw_charger: RawCharger) -> ClientConnecti
             "m8",
             "PropertyConstraintViolation",
         ),
+        # The schema sets no minimum; stored, the session could not be read back (connector >= 0).
+        (
+            '[2,"m10","StartTransaction",{"connectorId":-3,"idTag":"A","meterStart":0,"timestamp":"2026-11-27T10:00:00Z"}]',
+            "m10",
+            "PropertyConstraintViolation",
+        ),
         (
             '[2,"m9","BootNotification",{"chargePointVendor":"' + "V" * 21 + '","chargePointModel":"M"}]',
             "m9",

@@ -8,6 +8,7 @@ retried StartTransaction whose reply was lost gets the same transaction id again
 from collections.abc import Mapping
 from typing import Any
 
+from ocpp.exceptions import PropertyConstraintViolationError
 from ocpp.v16 import call_result
 from ocpp.v16.enums import AuthorizationStatus
 
@@ -28,6 +29,10 @@ class StartTransaction(payloads.Payload):
 
 async def handle(ctx: ChargerContext, payload: Mapping[str, Any]) -> call_result.StartTransaction:
     start = payloads.parse(StartTransaction, payload)
+    if start.connector_id < 0:
+        # The schema sets no minimum, but connectors are numbered from 1 (0 is the charge point itself), and
+        # a stored session names one that can exist (Session.connector_id >= 0): refused before storing.
+        raise PropertyConstraintViolationError(details={"cause": f"connectorId {start.connector_id} is negative"})
     started_at = timestamps.parse(start.timestamp, field="timestamp")
     info = authorize.id_tag_info(ctx, start.id_tag)
     flags = []
