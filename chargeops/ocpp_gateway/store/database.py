@@ -257,6 +257,10 @@ def translated(error: BaseException) -> BaseException:
         return error
     if isinstance(error, exc.DBAPIError):
         translation = errors.StoreUnavailableError(f"The database failed: {error.orig!r}")
+    elif isinstance(error, exc.TimeoutError):
+        # No pooled connection came free within the pool's timeout: the database is too slow for the
+        # load. Nothing ran, so it is an outage like a refused connection, not the caller's fault.
+        translation = errors.StoreUnavailableError(f"No database connection came free in time: {error}")
     elif isinstance(error, sqlite3.Error):  # from the savepoints, run on the driver connection
         translation = errors.StoreUnavailableError(f"The database failed: {error!r}")
     elif isinstance(error, OSError | TimeoutError):
