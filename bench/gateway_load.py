@@ -6,6 +6,13 @@ control API and then drives them from ``--workers`` load-generator processes (``
 charger a websocket from a source address 127.0.0.2, 127.0.0.3, … (one address holds about 28,000
 ephemeral ports, DESIGN.md). Both sides raise their open-file limit to the hard limit.
 
+``--replicas K --postgres`` starts K gateway processes on one throwaway PostgreSQL (issue #8's scale-out)
+and deals the chargers out over them as a load balancer would, charger i to replica i mod K, each
+registered through the replica it connects to. One process holds at most as many connections as its
+open-file limit allows (a hard limit of 20,000 here, which an unprivileged process cannot raise), so
+50,000 chargers need three. Server RSS, CPU and loop lag are then the sums over the replicas, and the
+database's CPU is printed beside them.
+
 Modes:
 
 - ``realistic``: every charger boots, reports its status, a ``--charging-fraction`` of them starts a
@@ -30,6 +37,7 @@ chargers. ``--json`` prints the same as one JSON document instead.
     .venv/bin/python bench/gateway_load.py --mode realistic --chargers 10000 --duration 120
     .venv/bin/python bench/gateway_load.py --mode saturation --chargers 100 --duration 30 --echo-baseline
     .venv/bin/python bench/gateway_load.py --mode reconnect-storm --chargers 5000 [--kill]
+    .venv/bin/python bench/gateway_load.py --mode realistic --chargers 50000 --replicas 3 --postgres
 """
 
 import argparse
@@ -124,15 +132,22 @@ def _wait_for_line(process: subprocess.Popen[str], pattern: re.Pattern[str], tim
 
 
 def start_gateway(
-    workdir: Path, args: argparse.Namespace, *, token: str | None = None, ports: tuple[int, int] = (0, 0)
+    workdir: Path,
+    args: argparse.Namespace,
+    *,
+    token: str | None = None,
+    ports: tuple[int, int] = (0, 0),
+    database_url: str | None = None,
+    replica_id: str | None = None,
 ) -> Target:
-    """``chargeops gateway`` on loopback with its own SQLite file, stderr (its log) to a file. Given the
-    ``token`` and ``ports`` of an earlier run, it starts again as the same gateway, its log appended."""
+    """``chargeops gateway`` on loopback with its own SQLite file (or ``database_url``, as ``replica_id``),
+    stderr (its log) to a file. Given the ``token`` and ``ports`` of an earlier run, it starts again as
+    the same gateway, its log appended."""
     restart = token is not None
     token = token or secrets.token_urlsafe(24)
     token_file = workdir / "token"
     token_file.write_text(token)
-    database = args.database or workdir / "gateway.db"
+    database_url = database_url or f"sqlite+aiosqlite:///{args.database or workdir / 'gateway.db'}"
     executable = Path(sys.executable).parent / "chargeops"
     command = [
         str(executable) if executable.exists() else shutil.which("chargeops") or "chargeops",
@@ -142,19 +157,20 @@ def start_gateway(
         "--control-listen",
         f"127.0.0.1:{ports[1]}",
         "--database-url",
-        f"sqlite+aiosqlite:///{database}",
+        database_url,
         "--token-file",
         str(token_file),
         "--log-level",
         args.gateway_log_level,
+        *(("--replica-id", replica_id) if replica_id else ()),
     ]
-    log_path = workdir / "gateway.log"
+    log_path = workdir / (f"gateway-{replica_id}.log" if replica_id else "gateway.log")
     with log_path.open("a" if restart else "w") as log:
         # The gateway inherits this process's raised open-file limit.
         process = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=log, text=True)
     found = _wait_for_line(process, READY_LINE, 120)
     target = Target(
-        name="gateway",
+        name=replica_id or "gateway",
         ws_url=f"ws://{args.host}:{found.group(1)}/ocpp",
         pid=process.pid,
         control_url=f"http://127.0.0.1:{found.group(2)}",
@@ -199,6 +215,26 @@ def cpu_seconds(pid: int | None) -> float | None:
     return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
+def tree_cpu_seconds(pid: int) -> float | None:
+    """CPU time of ``pid`` and its children, live and reaped (PostgreSQL's backends), from /proc."""
+    try:
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    except OSError:
+        return None
+    ticks = sum(int(value) for value in fields[11:15])  # utime, stime, cutime, cstime
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        with contextlib.suppress(OSError, IndexError):
+            child = stat.read_text().rsplit(")", 1)[1].split()
+            if int(child[1]) == pid:
+                ticks += int(child[11]) + int(child[12])
+    return ticks / os.sysconf("SC_CLK_TCK")
+
+
+def summed(values: list[float | None] | list[int | None]) -> Any:
+    """The sum of per-replica figures, or None when any replica has none."""
+    return None if any(value is None for value in values) else sum(values)  # type: ignore[arg-type]
+
+
 LOOP_LAG = "chargeops_gateway_event_loop_lag_seconds"
 
 
@@ -215,6 +251,14 @@ async def loop_lag_buckets(target: Target) -> dict[float, float] | None:
         for sample in family.samples
         if sample.name.endswith("_bucket")
     } or None
+
+
+async def loop_lag_sum(targets: list[Target]) -> dict[float, float] | None:
+    """The replicas' loop-lag histograms added up, bucket by bucket (None: not every one has one)."""
+    histograms = [await loop_lag_buckets(target) for target in targets]
+    if any(histogram is None for histogram in histograms):
+        return None
+    return dict(sum((Counter(histogram) for histogram in histograms), Counter()))
 
 
 def loop_lag_figures(before: dict[float, float] | None, after: dict[float, float] | None) -> dict[str, Any] | None:
@@ -243,12 +287,21 @@ def load_average() -> list[float]:
     return [round(value, 2) for value in os.getloadavg()]
 
 
-def log_warnings(target: Target) -> tuple[int, list[str]]:
-    """How many WARNING/ERROR lines the gateway logged, and the first few."""
-    if target.log_path is None or not target.log_path.exists():
-        return 0, []
-    lines = [line for line in target.log_path.read_text().splitlines() if " WARNING " in line or " ERROR " in line]
+def log_warnings(targets: list[Target]) -> tuple[int, list[str]]:
+    """How many WARNING/ERROR lines the gateway(s) logged, and the first few."""
+    lines = [
+        line
+        for target in targets
+        if target.log_path is not None and target.log_path.exists()
+        for line in target.log_path.read_text().splitlines()
+        if " WARNING " in line or " ERROR " in line
+    ]
     return len(lines), lines[:5]
+
+
+def dealt(items: list[Any], targets: list[Target], target: Target) -> list[Any]:
+    """The share of ``items`` that goes to ``target``: item i to replica i mod K, as a load balancer would."""
+    return items[targets.index(target) :: len(targets)]
 
 
 # Registration --------------------------------------------------------------------------------------
@@ -269,19 +322,19 @@ def desired_document(args: argparse.Namespace) -> bytes:
     return desired.model_dump_json(by_alias=True, exclude_defaults=True).encode()
 
 
-async def register(target: Target, ids: list[str], args: argparse.Namespace) -> float:
-    """PUT every charger's desired state, ``--register-concurrency`` at a time; the seconds it took."""
-    assert target.control_url is not None
+async def register(targets: list[Target], ids: list[str], args: argparse.Namespace) -> float:
+    """PUT every charger's desired state, ``--register-concurrency`` at a time, each through the replica
+    it will connect to (which then remembers its password as verified); the seconds it took."""
     body = desired_document(args)
-    headers = {"Authorization": f"Bearer {target.token}", "Content-Type": "application/json"}
+    headers = {"Authorization": f"Bearer {targets[0].token}", "Content-Type": "application/json"}
     started = time.perf_counter()
-    pending = iter(ids)
+    pending = iter([(cp_id, target.control_url) for target in targets for cp_id in dealt(ids, targets, target)])
     done = 0
 
     async def put_all(http: aiohttp.ClientSession) -> None:
         nonlocal done
-        for cp_id in pending:
-            async with http.put(f"{target.control_url}/v1/chargers/{cp_id}/desired", data=body) as response:
+        for cp_id, control_url in pending:
+            async with http.put(f"{control_url}/v1/chargers/{cp_id}/desired", data=body) as response:
                 if response.status != 200:
                     raise RuntimeError(f"PUT desired {cp_id}: HTTP {response.status} {await response.text()}")
             done += 1
@@ -304,17 +357,25 @@ def source_addresses(args: argparse.Namespace, count: int) -> list[str | None]:
     return [f"127.0.0.{2 + index // args.per_address}" for index in range(count)]
 
 
-def plans(target: Target, args: argparse.Namespace, mode: str, count: int) -> list[load_client.Plan]:
-    """Split ``count`` chargers over the worker processes."""
+def plans(targets: list[Target], args: argparse.Namespace, mode: str, count: int) -> list[load_client.Plan]:
+    """Deal ``count`` chargers out over the replicas, and each replica's share over worker processes."""
+    chargers = list(
+        zip((CHARGER_ID.format(index) for index in range(count)), source_addresses(args, count), strict=True)
+    )
+    return [plan for target in targets for plan in _replica_plans(target, args, mode, dealt(chargers, targets, target))]
+
+
+def _replica_plans(
+    target: Target, args: argparse.Namespace, mode: str, chargers: list[tuple[str, str | None]]
+) -> list[load_client.Plan]:
+    count = len(chargers)
     workers = args.workers or (1 if mode == "saturation" else max(1, math.ceil(count / DEFAULT_PER_WORKER)))
     workers = min(workers, count)
-    ids = [CHARGER_ID.format(index) for index in range(count)]
-    addresses = source_addresses(args, count)
     return [
         load_client.Plan(
             url=target.ws_url,
             mode=mode,
-            chargers=[(ids[index], addresses[index]) for index in range(worker, count, workers)],
+            chargers=chargers[worker::workers],
             password=PASSWORD,
             id_tag=ID_TAG,
             heartbeat_s=args.heartbeat_s,
@@ -358,31 +419,41 @@ def start_workers(worker_plans: list[load_client.Plan]) -> tuple[list[Any], list
     return pipes, processes
 
 
-async def drive(target: Target, args: argparse.Namespace, mode: str, count: int) -> dict[str, Any]:
-    """Run the workers against ``target``; the merged figures."""
-    worker_plans = plans(target, args, mode, count)
+async def drive(
+    targets: list[Target], args: argparse.Namespace, mode: str, count: int, *, database_pid: int | None = None
+) -> dict[str, Any]:
+    """Run the workers against ``targets`` (one server, or the replicas of one); the merged figures."""
+    name = targets[0].name if len(targets) == 1 else f"{len(targets)} gateways"
+    worker_plans = plans(targets, args, mode, count)
     pipes, processes = start_workers(worker_plans)
-    _progress(f"{target.name}: {len(processes)} worker(s) connecting {count} chargers", args)
+    _progress(f"{name}: {len(processes)} worker(s) connecting {count} chargers", args)
     ready = [await asyncio.to_thread(_receive, pipe, "ready") for pipe in pipes]
     connected = sum(item["connected"] for item in ready)
-    _progress(f"{target.name}: {connected}/{count} up in {max(item['connect_s'] for item in ready):.1f} s", args)
+    _progress(f"{name}: {connected}/{count} up in {max(item['connect_s'] for item in ready):.1f} s", args)
 
-    rss_peak = rss_kib(target.pid)
-    cpu_before = cpu_seconds(target.pid)
+    def rss() -> int | None:
+        return summed([rss_kib(target.pid) for target in targets])  # type: ignore[no-any-return]
+
+    def cpu() -> tuple[float | None, float | None]:
+        servers = summed([cpu_seconds(target.pid) for target in targets])
+        return servers, tree_cpu_seconds(database_pid) if database_pid else None
+
+    rss_peak = rss()
+    cpu_before, database_cpu_before = cpu()
     load_before = load_average()
-    lag_before = await loop_lag_buckets(target)
+    lag_before = await loop_lag_sum(targets)
     window_started = time.perf_counter()
     for pipe in pipes:
         pipe.send({"command": "measure", "duration_s": args.duration})
     finished = [asyncio.create_task(asyncio.to_thread(_receive, pipe, "done")) for pipe in pipes]
     while not all(task.done() for task in finished):
-        rss_peak = max(rss_peak or 0, rss_kib(target.pid) or 0)
+        rss_peak = max(rss_peak or 0, rss() or 0)
         await asyncio.sleep(0.5)
     done = [task.result() for task in finished]
     window_s = time.perf_counter() - window_started
-    lag = loop_lag_figures(lag_before, await loop_lag_buckets(target))
-    cpu_after = cpu_seconds(target.pid)
-    rss_end = rss_kib(target.pid)
+    lag = loop_lag_figures(lag_before, await loop_lag_sum(targets))
+    cpu_after, database_cpu_after = cpu()
+    rss_end = rss()
     load_after = load_average()
     for process in processes:
         await asyncio.to_thread(process.join, 120)
@@ -405,12 +476,14 @@ async def drive(target: Target, args: argparse.Namespace, mode: str, count: int)
         "timeouts": sum(item["timeouts"] for item in done),
         "closed": sum(item["closed_during_window"] for item in done),
     }
-    warnings, warning_samples = log_warnings(target)
+    warnings, warning_samples = log_warnings(targets)
     held = sum(item["held"] for item in done)
+    baseline_rss = summed([target.baseline_rss_kib for target in targets])
     result: dict[str, Any] = {
-        "target": target.name,
+        "target": name,
         "mode": mode,
         "chargers": count,
+        "replicas": len(targets),
         "workers": len(processes),
         "source_addresses": sorted({address for plan in worker_plans for _, address in plan.chargers if address}),
         "load_average_before": load_before,
@@ -436,15 +509,10 @@ async def drive(target: Target, args: argparse.Namespace, mode: str, count: int)
         "server_rss_mib": _mib(rss_end),
         "server_rss_peak_mib": _mib(rss_peak),
         "server_rss_per_connection_kib": (
-            round((rss_end - target.baseline_rss_kib) / held, 1)
-            if rss_end and target.baseline_rss_kib and held
-            else None
+            round((rss_end - baseline_rss) / held, 1) if rss_end and baseline_rss and held else None
         ),
-        "server_cpu_percent": (
-            round(100 * (cpu_after - cpu_before) / window_s, 1)
-            if cpu_after is not None and cpu_before is not None
-            else None
-        ),
+        "server_cpu_percent": _percent(cpu_before, cpu_after, window_s),
+        "database_cpu_percent": _percent(database_cpu_before, database_cpu_after, window_s),
         "client_cpu_percent": round(100 * sum(item["client_cpu_s"] for item in done) / window, 1),
         "server_loop_lag": lag,
         "server_log_warnings": warnings,
@@ -462,7 +530,7 @@ async def storm(target: Target, args: argparse.Namespace, count: int) -> dict[st
     under them, and time their return; the merged figures."""
     if target.process is None or target.log_path is None:
         raise SystemExit("--mode reconnect-storm restarts the gateway; it cannot run against --gateway-url")
-    worker_plans = plans(target, args, "reconnect-storm", count)
+    worker_plans = plans([target], args, "reconnect-storm", count)
     pipes, processes = start_workers(worker_plans)
     _progress(f"gateway: {len(processes)} worker(s) connecting {count} chargers", args)
     ready = [await asyncio.to_thread(_receive, pipe, "ready") for pipe in pipes]
@@ -517,7 +585,7 @@ async def storm(target: Target, args: argparse.Namespace, count: int) -> dict[st
     cpu_listening = sampler.cpu_at(restart.listening_at)
     cpu_reconnected = sampler.cpu_at(all_reconnected_at)
     cpu_converged = sampler.cpu_at(all_converged_at)
-    warnings, warning_samples = log_warnings(target)
+    warnings, warning_samples = log_warnings([target])
     return {
         "target": target.name,
         "mode": "reconnect-storm",
@@ -734,6 +802,11 @@ def slow_calls(latencies: array, replied_at: array, *, over_s: float = 1.0) -> d
     return {"over_1s": sum(buckets.values()), "by_10s": dict(sorted(buckets.items()))}
 
 
+def _percent(before: float | None, after: float | None, seconds: float) -> float | None:
+    """CPU time spent between two readings, as a percentage of one core over ``seconds``."""
+    return None if before is None or after is None else round(100 * (after - before) / seconds, 1)
+
+
 def _mib(kib: int | None) -> float | None:
     return None if kib is None else round(kib / 1024, 1)
 
@@ -746,26 +819,53 @@ def _progress(text: str, args: argparse.Namespace) -> None:
 # Runs ----------------------------------------------------------------------------------------------
 
 
+@dataclasses.dataclass
+class Gateways:
+    """The gateway(s) under load, and the PostgreSQL server they share when this benchmark started one."""
+
+    targets: list[Target]
+    database_pid: int | None = None
+
+
 @contextlib.contextmanager
-def gateway_target(args: argparse.Namespace) -> Iterator[Target]:
-    """The gateway under load: the one at ``--gateway-url``, or a fresh process in a temporary dir."""
+def gateway_targets(args: argparse.Namespace) -> Iterator[Gateways]:
+    """The gateway under load: the one at ``--gateway-url``, or fresh processes in a temporary dir."""
     if args.gateway_url:
-        yield Target(
+        target = Target(
             name="gateway",
             ws_url=args.gateway_url.rstrip("/"),
             pid=args.gateway_pid,
             control_url=args.control_url,
             token=args.token or os.environ.get("CHARGEOPS_GATEWAY_TOKEN"),
         )
+        yield Gateways([target])
         return
-    with tempfile.TemporaryDirectory(prefix="chargeops-bench-") as workdir:
-        target = start_gateway(Path(workdir), args)
+    with contextlib.ExitStack() as stack:
+        workdir = Path(stack.enter_context(tempfile.TemporaryDirectory(prefix="chargeops-bench-")))
+        database_url, database_pid = None, None
+        if args.postgres:
+            from chargeops.devcluster import postgres  # noqa: PLC0415 - only this option needs the server
+
+            server = stack.enter_context(postgres.PostgresServer.start())
+            database_url, database_pid = server.create_database("bench"), server.pid
+        targets: list[Target] = []
         try:
-            yield target
+            for index in range(args.replicas):
+                replica_id = f"gateway-{index + 1}" if args.replicas > 1 else None
+                # One after another: the first migrates the empty database, the others find it current.
+                # All share the first one's control API token.
+                token = targets[0].token if targets else None
+                targets.append(
+                    start_gateway(workdir, args, token=token, database_url=database_url, replica_id=replica_id)
+                )
+            yield Gateways(targets, database_pid)
         finally:
-            target.stop()
-            if args.keep_log and target.log_path is not None:
-                shutil.copy(target.log_path, args.keep_log)
+            for target in targets:
+                target.stop()
+            for target in targets if args.keep_log else ():
+                suffix = "" if len(targets) == 1 else f".{target.name}"
+                if target.log_path is not None:
+                    shutil.copy(target.log_path, args.keep_log.with_name(args.keep_log.name + suffix))
 
 
 async def run(args: argparse.Namespace) -> dict[str, Any]:
@@ -773,21 +873,21 @@ async def run(args: argparse.Namespace) -> dict[str, Any]:
     load_client.raise_open_file_limit()
     count = args.chargers
     document: dict[str, Any] = {"command": " ".join(sys.argv), "load_average_at_start": load_average()}
-    with gateway_target(args) as target:
+    with gateway_targets(args) as gateways:
         if not args.skip_registration:
             _progress(f"registering {count} chargers", args)
-            seconds = await register(target, [CHARGER_ID.format(index) for index in range(count)], args)
-            document["registration_s"] = round(seconds, 1)
+            ids = [CHARGER_ID.format(index) for index in range(count)]
+            document["registration_s"] = round(await register(gateways.targets, ids, args), 1)
         if args.register_only:
             return document
         if args.mode == "reconnect-storm":
-            document["gateway"] = await storm(target, args, count)
+            document["gateway"] = await storm(gateways.targets[0], args, count)
             return document
-        document["gateway"] = await drive(target, args, args.mode, count)
+        document["gateway"] = await drive(gateways.targets, args, args.mode, count, database_pid=gateways.database_pid)
     if args.echo_baseline:
         echo = start_echo(args)
         try:
-            document["echo"] = await drive(echo, args, args.mode, count)
+            document["echo"] = await drive([echo], args, args.mode, count)
         finally:
             echo.stop()
         gateway_rate, echo_rate = document["gateway"]["messages_per_s"], document["echo"]["messages_per_s"]
@@ -815,9 +915,13 @@ def table(document: dict[str, Any]) -> str:
     row("server RSS end / peak", lambda r: f"{r['server_rss_mib']} / {r['server_rss_peak_mib']} MiB")
     row("server RSS per connection", lambda r: f"{r['server_rss_per_connection_kib']} KiB")
     row("server CPU (of one core)", lambda r: f"{r['server_cpu_percent']}%")
+    row(
+        "database CPU (of one core)",
+        lambda r: "-" if r["database_cpu_percent"] is None else f"{r['database_cpu_percent']}%",
+    )
     row("client CPU (all workers)", lambda r: f"{r['client_cpu_percent']}%")
     row("server loop lag p50 / p99 (≤, ms)", _loop_lag)
-    row("client workers", lambda r: str(r["workers"]))
+    row("server processes / client workers", lambda r: f"{r['replicas']} / {r['workers']}")
     row("server log warnings", lambda r: str(r["server_log_warnings"]))
     row("load average before / after", lambda r: f"{r['load_average_before'][0]} / {r['load_average_after'][0]}")
     width = max(len(label) for label, _ in rows)
@@ -938,6 +1042,8 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser.add_argument("--token", help="Its control API token (else $CHARGEOPS_GATEWAY_TOKEN).")
     parser.add_argument("--gateway-pid", type=int, help="Its process id, to read RSS and CPU.")
     parser.add_argument("--database", type=Path, help="SQLite file for the started gateway (kept).")
+    parser.add_argument("--postgres", action="store_true", help="Start the gateway(s) on a throwaway PostgreSQL.")
+    parser.add_argument("--replicas", type=int, default=1, help="Gateway processes sharing the store (--postgres).")
     parser.add_argument("--skip-registration", action="store_true", help="The chargers are registered already.")
     parser.add_argument("--register-only", action="store_true", help="Register the chargers (see --database), stop.")
     parser.add_argument("--gateway-log-level", default="INFO")
@@ -945,7 +1051,14 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser.add_argument("--seed", type=int, default=1)
     parser.add_argument("--json", action="store_true", help="Print one JSON document instead of the table.")
     parser.add_argument("--quiet", action="store_true", help="No progress lines on stderr.")
-    return parser.parse_args(argv)
+    args = parser.parse_args(argv)
+    if args.replicas < 1 or (args.replicas > 1 and not args.postgres):
+        parser.error("--replicas takes a positive count, and more than one share a store only with --postgres")
+    if args.replicas > 1 and args.mode == "reconnect-storm":
+        parser.error("--mode reconnect-storm restarts one gateway; run it without --replicas")
+    if args.postgres and (args.database or args.gateway_url):
+        parser.error("--postgres starts its own gateways and store: not with --database or --gateway-url")
+    return args
 
 
 def main() -> None:

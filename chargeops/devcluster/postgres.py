@@ -188,6 +188,11 @@ class PostgresServer:
         self.stop()
 
     @property
+    def pid(self) -> int | None:
+        """The postmaster's process id while it runs (its backends are its children)."""
+        return self._process.popen.pid if self._process is not None else None
+
+    @property
     def log_path(self) -> Path:
         """The server's log (stdout and stderr)."""
         return self.workdir / "postgres.log"

@@ -86,3 +86,20 @@ def test_a_reconnect_storm_brings_every_charger_back_converged(kill: bool) -> No
     assert result["server_cpu_s"]["until_converged"] is not None
     assert result["server_cpu_ms_per_reconnect"] is not None
     assert result["server_rss_peak_mib"] > 0
+
+
+@pytest.mark.postgres
+def test_replicas_on_postgres_share_the_chargers_and_report_the_database() -> None:
+    document = run_benchmark(
+        "--mode", "realistic", "--chargers", "12", "--duration", "4", "--heartbeat-s", "1", "--meter-interval-s", "1",
+        "--replicas", "3", "--postgres",
+    )  # fmt: skip
+    result = document["gateway"]
+    assert_clean(result, chargers=12)
+    assert result["replicas"] == 3
+    # Each replica's share has its own workers, and each replica converged the chargers dealt to it.
+    assert result["workers"] == 3
+    assert result["gateway_calls"]["GetConfiguration"] == 12
+    assert result["server_log_warnings"] == 0, result["server_log_samples"]
+    assert result["database_cpu_percent"] is not None
+    assert result["server_loop_lag"]["samples"] > 0
