@@ -11,8 +11,8 @@ import asyncio
 import contextlib
 import http
 import logging
-from collections.abc import Mapping, Sequence
-from typing import Any
+from collections.abc import Coroutine, Mapping, Sequence
+from typing import Any, TypeVar
 
 from websockets.asyncio.server import ServerConnection
 from websockets.datastructures import Headers
@@ -32,8 +32,15 @@ from chargeops.ocpp_gateway.store import errors as store_errors
 
 _SUBPROTOCOL = {OcppVersion.V16: Subprotocol("ocpp1.6"), OcppVersion.V201: Subprotocol("ocpp2.0.1")}
 SUBPROTOCOLS = list(_SUBPROTOCOL.values())
+T = TypeVar("T")
+
 # Seconds a charger is asked to wait before connecting again while the store is unavailable.
 STORE_RETRY_AFTER_S = 5
+# The handshake's store read may take this long. Slower, the database is overloaded (its pool's queue
+# was 30 s deep at 50,000 chargers connecting): a 503 with Retry-After sends the charger away for a while,
+# where websockets would drop the handshake unanswered at its open timeout. Within the handshake's slack
+# (``app.HANDSHAKE_SLACK_S``), which also covers TLS and the reply.
+LOGIN_READ_LIMIT_S = 3.0
 
 log = logging.getLogger(__name__)
 
@@ -61,15 +68,11 @@ class ChargerServer:
             )
         offered = _offered_subprotocols(request.headers)
         try:
-            login = await self.store.login(cp_id)
+            login = await _read_within(self.store.login(cp_id), LOGIN_READ_LIMIT_S)
         except store_errors.StoreUnavailableError as error:
-            return _refuse(
-                connection,
-                http.HTTPStatus.SERVICE_UNAVAILABLE,
-                "StoreUnavailable",
-                f"Charge point {cp_id}: the gateway's store is unavailable ({error}); try again later.",
-                headers={"Retry-After": str(STORE_RETRY_AFTER_S)},
-            )
+            return _store_unavailable(connection, cp_id, f"unavailable ({error})")
+        except TimeoutError:
+            return _store_unavailable(connection, cp_id, f"too slow to answer within {LOGIN_READ_LIMIT_S:g} s")
         desired = login.desired
         version = _choose_version(offered, desired)
         if version is None:
@@ -215,6 +218,29 @@ class ChargerServer:
             await asyncio.shield(update)
         close = live.connection.close_code
         live.ctx.logger.info("Disconnected (close code %s).", close)
+
+
+def _store_unavailable(connection: ServerConnection, cp_id: str, cause: str) -> Response:
+    return _refuse(
+        connection,
+        http.HTTPStatus.SERVICE_UNAVAILABLE,
+        "StoreUnavailable",
+        f"Charge point {cp_id}: the gateway's store is {cause}; try again later.",
+        headers={"Retry-After": str(STORE_RETRY_AFTER_S)},
+    )
+
+
+async def _read_within(read: Coroutine[Any, Any, T], limit_s: float) -> T:
+    """The result of ``read``, or TimeoutError after ``limit_s``. A read given up on is not cancelled
+    (cancelling a database call midway costs its connection) but left to finish, its outcome dropped."""
+    task = asyncio.ensure_future(read)
+    task.add_done_callback(_drop_outcome)
+    return await asyncio.wait_for(asyncio.shield(task), limit_s)
+
+
+def _drop_outcome(task: asyncio.Future[Any]) -> None:
+    if not task.cancelled():
+        task.exception()  # retrieved, so that asyncio does not log it as never retrieved
 
 
 def _offered_subprotocols(headers: Headers) -> list[str]:

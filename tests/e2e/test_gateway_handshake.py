@@ -1,12 +1,19 @@
 """Who may connect: authenticated chargers in a supported protocol; everyone else gets a reason."""
 
+import asyncio
+
+import asyncpg
 import pytest
 from websockets.exceptions import InvalidStatus
 
+from chargeops.ocpp_gateway.app import Gateway
+from chargeops.ocpp_gateway.server import LOGIN_READ_LIMIT_S, STORE_RETRY_AFTER_S
+from chargeops.ocpp_gateway.store import Store
 from tests.e2e.harness import (
     PASSWORD,
     Control,
     RawCharger,
+    RunningGateway,
     connect_charger,
     control_client,
     gateway_settings,
@@ -105,3 +112,47 @@ async def test_a_password_check_that_would_come_too_late_is_answered_503_with_re
         connection = await connect_charger(gateway, "CP-1")
         assert connection.subprotocol == "ocpp1.6"
         await connection.close()
+
+
+async def _until_waiting_on_a_lock(locker: asyncpg.Connection) -> None:
+    while True:
+        if await locker.fetchval("SELECT count(*) FROM pg_stat_activity WHERE wait_event_type = 'Lock'"):
+            return
+        await asyncio.sleep(0.05)
+
+
+async def test_a_store_too_busy_to_read_in_time_is_answered_503_not_dropped(postgres_database: str) -> None:
+    # One database connection, held by a write waiting on a row lock: the handshake's read of the
+    # charger's desired state queues behind it. Found at 50,000 chargers, where such handshakes were
+    # dropped unanswered by websockets' open timeout.
+    store = await Store.open(postgres_database, engine_options={"pool_size": 1, "max_overflow": 0})
+    gateway = Gateway(gateway_settings(postgres_database), store)
+    await gateway.start()
+    running = RunningGateway(gateway, gateway.settings.api_token)
+    locker = await asyncpg.connect(postgres_database.replace("postgresql+asyncpg://", "postgresql://"))
+    try:
+        async with control_client(running) as control:
+            await known(control, "CP-1")
+        await store.update_observed("LOCKED", {"connected": False})
+        lock = locker.transaction()
+        await lock.start()
+        await locker.execute("SELECT 1 FROM observed_states WHERE charge_point_id = 'LOCKED' FOR UPDATE")
+        blocked = asyncio.create_task(store.update_observed("LOCKED", {"connected": True}))
+        await asyncio.wait_for(_until_waiting_on_a_lock(locker), 10)
+
+        with pytest.raises(InvalidStatus) as refused:
+            await connect_charger(running, "CP-1")
+        response = refused.value.response
+        assert response.status_code == 503
+        assert int(response.headers["Retry-After"]) == STORE_RETRY_AFTER_S
+        assert f"too slow to answer within {LOGIN_READ_LIMIT_S:g} s" in response.body.decode()
+
+        await lock.rollback()
+        await blocked
+        # The read given up on finished and gave its connection back: the charger's retry gets in.
+        connection = await connect_charger(running, "CP-1")
+        assert connection.subprotocol == "ocpp1.6"
+        await connection.close()
+    finally:
+        await locker.close()
+        await gateway.stop()
