@@ -26,7 +26,7 @@ from chargeops.ocpp_gateway import auth, metrics, seams
 from chargeops.ocpp_gateway.context import ChargerContext, Clock, charger_logger
 from chargeops.ocpp_gateway.convergence.runner import ConvergenceRunner
 from chargeops.ocpp_gateway.registry import REPLACED_CLOSE_CODE, REPLACED_REASON, LiveCharger, Registry
-from chargeops.ocpp_gateway.session import SESSION_CLASSES
+from chargeops.ocpp_gateway.session import SESSION_CLASSES, TRY_AGAIN_LATER_CLOSE_CODE
 from chargeops.ocpp_gateway.settings import GatewaySettings
 from chargeops.ocpp_gateway.store import errors as store_errors
 
@@ -176,17 +176,24 @@ class ChargerServer:
             await previous.connection.close(REPLACED_CLOSE_CODE, REPLACED_REASON)
         now = ctx.now()
         ctx.last_seen = now
-        observed = await self.store.update_observed(
-            cp_id,
-            {
-                "connected": True,
-                "connected_since": now,
-                "last_seen": now,
-                "ocpp_version": version.value,
-                "replica": self.settings.replica_id,
-            },
-            now=now,
-        )
+        try:
+            observed = await self.store.update_observed(
+                cp_id,
+                {
+                    "connected": True,
+                    "connected_since": now,
+                    "last_seen": now,
+                    "ocpp_version": version.value,
+                    "replica": self.settings.replica_id,
+                },
+                now=now,
+            )
+        except store_errors.StoreUnavailableError as error:
+            # Unrecorded, the connection would be held here while the store says the charger is away.
+            self.registry.detach(live)
+            ctx.logger.warning("Connection closed, its arrival could not be stored: %s", error)
+            await connection.close(TRY_AGAIN_LATER_CLOSE_CODE, "The gateway's store is unavailable; try again later.")
+            return
         metrics.CONNECTIONS.labels(version.value).inc()
         ctx.logger.info("Connected (OCPP %s).", version.value)
         runner.start(observed)

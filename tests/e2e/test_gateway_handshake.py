@@ -8,6 +8,7 @@ from websockets.exceptions import InvalidStatus
 
 from chargeops.ocpp_gateway.app import Gateway
 from chargeops.ocpp_gateway.server import LOGIN_READ_LIMIT_S, STORE_RETRY_AFTER_S
+from chargeops.ocpp_gateway.session import TRY_AGAIN_LATER_CLOSE_CODE
 from chargeops.ocpp_gateway.store import Store
 from tests.e2e.harness import (
     PASSWORD,
@@ -153,6 +154,39 @@ async def test_a_store_too_busy_to_read_in_time_is_answered_503_not_dropped(post
         connection = await connect_charger(running, "CP-1")
         assert connection.subprotocol == "ocpp1.6"
         await connection.close()
+    finally:
+        await locker.close()
+        await gateway.stop()
+
+
+async def test_a_connection_whose_arrival_cannot_be_stored_is_closed_try_again_later(postgres_database: str) -> None:
+    # The charger's observed-state row is locked and the store gives up on a lock after 0.5 s: the
+    # handshake's read passes (reads take no row locks), the write recording the arrival fails. Found at
+    # 50,000 chargers, where such connections were held unrecorded and websockets logged a crashed handler.
+    options = {"connect_args": {"server_settings": {"lock_timeout": "500"}}}
+    store = await Store.open(postgres_database, engine_options=options)
+    gateway = Gateway(gateway_settings(postgres_database), store)
+    await gateway.start()
+    running = RunningGateway(gateway, gateway.settings.api_token)
+    locker = await asyncpg.connect(postgres_database.replace("postgresql+asyncpg://", "postgresql://"))
+    try:
+        async with control_client(running) as control:
+            await known(control, "CP-1")
+            await store.update_observed("CP-1", {"connected": False})
+            lock = locker.transaction()
+            await lock.start()
+            await locker.execute("SELECT 1 FROM observed_states WHERE charge_point_id = 'CP-1' FOR UPDATE")
+
+            connection = await connect_charger(running, "CP-1")
+            await asyncio.wait_for(connection.wait_closed(), 10)
+            assert connection.close_code == TRY_AGAIN_LATER_CLOSE_CODE
+            assert gateway.registry.get("CP-1") is None
+
+            await lock.rollback()
+            again = await connect_charger(running, "CP-1")
+            assert (await control.observed("CP-1"))["connected"] is True
+            assert gateway.registry.get("CP-1") is not None
+            await again.close()
     finally:
         await locker.close()
         await gateway.stop()
