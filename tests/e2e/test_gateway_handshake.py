@@ -1,8 +1,9 @@
 """Who may connect: authenticated chargers in a supported protocol; everyone else gets a reason."""
 
 import asyncio
+import contextlib
+from collections.abc import AsyncIterator
 
-import asyncpg
 import pytest
 from websockets.exceptions import InvalidStatus
 
@@ -20,6 +21,7 @@ from tests.e2e.harness import (
     gateway_settings,
     running_gateway,
 )
+from tests.row_locks import observed_row_locked
 
 pytestmark = pytest.mark.e2e
 
@@ -115,11 +117,15 @@ async def test_a_password_check_that_would_come_too_late_is_answered_503_with_re
         await connection.close()
 
 
-async def _until_waiting_on_a_lock(locker: asyncpg.Connection) -> None:
-    while True:
-        if await locker.fetchval("SELECT count(*) FROM pg_stat_activity WHERE wait_event_type = 'Lock'"):
-            return
-        await asyncio.sleep(0.05)
+@contextlib.asynccontextmanager
+async def gateway_on(store: Store, database_url: str) -> AsyncIterator[RunningGateway]:
+    """A gateway started on ``store`` (opened by the test with its own engine options), stopped after."""
+    gateway = Gateway(gateway_settings(database_url), store)
+    await gateway.start()
+    try:
+        yield RunningGateway(gateway, gateway.settings.api_token)
+    finally:
+        await gateway.stop()
 
 
 async def test_a_store_too_busy_to_read_in_time_is_answered_503_not_dropped(postgres_database: str) -> None:
@@ -127,36 +133,26 @@ async def test_a_store_too_busy_to_read_in_time_is_answered_503_not_dropped(post
     # charger's desired state queues behind it. Found at 50,000 chargers, where such handshakes were
     # dropped unanswered by websockets' open timeout.
     store = await Store.open(postgres_database, engine_options={"pool_size": 1, "max_overflow": 0})
-    gateway = Gateway(gateway_settings(postgres_database), store)
-    await gateway.start()
-    running = RunningGateway(gateway, gateway.settings.api_token)
-    locker = await asyncpg.connect(postgres_database.replace("postgresql+asyncpg://", "postgresql://"))
-    try:
-        async with control_client(running) as control:
-            await known(control, "CP-1")
+    async with gateway_on(store, postgres_database) as running, control_client(running) as control:
+        await known(control, "CP-1")
         await store.update_observed("LOCKED", {"connected": False})
-        lock = locker.transaction()
-        await lock.start()
-        await locker.execute("SELECT 1 FROM observed_states WHERE charge_point_id = 'LOCKED' FOR UPDATE")
-        blocked = asyncio.create_task(store.update_observed("LOCKED", {"connected": True}))
-        await asyncio.wait_for(_until_waiting_on_a_lock(locker), 10)
+        async with observed_row_locked(postgres_database, "LOCKED") as lock:
+            blocked = asyncio.create_task(store.update_observed("LOCKED", {"connected": True}))
+            await lock.until_waited_on()
 
-        with pytest.raises(InvalidStatus) as refused:
-            await connect_charger(running, "CP-1")
-        response = refused.value.response
-        assert response.status_code == 503
-        assert int(response.headers["Retry-After"]) == STORE_RETRY_AFTER_S
-        assert f"too slow to answer within {LOGIN_READ_LIMIT_S:g} s" in response.body.decode()
+            with pytest.raises(InvalidStatus) as refused:
+                await connect_charger(running, "CP-1")
+            response = refused.value.response
+            assert response.status_code == 503
+            assert int(response.headers["Retry-After"]) == STORE_RETRY_AFTER_S
+            assert f"too slow to answer within {LOGIN_READ_LIMIT_S:g} s" in response.body.decode()
 
-        await lock.rollback()
-        await blocked
+            await lock.release()
+            await blocked
         # The read given up on finished and gave its connection back: the charger's retry gets in.
         connection = await connect_charger(running, "CP-1")
         assert connection.subprotocol == "ocpp1.6"
         await connection.close()
-    finally:
-        await locker.close()
-        await gateway.stop()
 
 
 async def test_a_connection_whose_arrival_cannot_be_stored_is_closed_try_again_later(postgres_database: str) -> None:
@@ -165,28 +161,17 @@ async def test_a_connection_whose_arrival_cannot_be_stored_is_closed_try_again_l
     # 50,000 chargers, where such connections were held unrecorded and websockets logged a crashed handler.
     options = {"connect_args": {"server_settings": {"lock_timeout": "500"}}}
     store = await Store.open(postgres_database, engine_options=options)
-    gateway = Gateway(gateway_settings(postgres_database), store)
-    await gateway.start()
-    running = RunningGateway(gateway, gateway.settings.api_token)
-    locker = await asyncpg.connect(postgres_database.replace("postgresql+asyncpg://", "postgresql://"))
-    try:
-        async with control_client(running) as control:
-            await known(control, "CP-1")
-            await store.update_observed("CP-1", {"connected": False})
-            lock = locker.transaction()
-            await lock.start()
-            await locker.execute("SELECT 1 FROM observed_states WHERE charge_point_id = 'CP-1' FOR UPDATE")
-
+    async with gateway_on(store, postgres_database) as running, control_client(running) as control:
+        await known(control, "CP-1")
+        await store.update_observed("CP-1", {"connected": False})
+        async with observed_row_locked(postgres_database, "CP-1") as lock:
             connection = await connect_charger(running, "CP-1")
             await asyncio.wait_for(connection.wait_closed(), 10)
             assert connection.close_code == TRY_AGAIN_LATER_CLOSE_CODE
-            assert gateway.registry.get("CP-1") is None
+            assert running.gateway.registry.get("CP-1") is None
+            await lock.release()
 
-            await lock.rollback()
-            again = await connect_charger(running, "CP-1")
-            assert (await control.observed("CP-1"))["connected"] is True
-            assert gateway.registry.get("CP-1") is not None
-            await again.close()
-    finally:
-        await locker.close()
-        await gateway.stop()
+        again = await connect_charger(running, "CP-1")
+        assert (await control.observed("CP-1"))["connected"] is True
+        assert running.gateway.registry.get("CP-1") is not None
+        await again.close()

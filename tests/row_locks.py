@@ -1,0 +1,46 @@
+"""A charger's observed-state row held locked by another PostgreSQL session, for tests of a slow store.
+
+The store's write of that row then waits (holding a pooled connection), or fails after the
+``lock_timeout`` the store's connections were given; its reads pass, as reads take no row locks.
+"""
+
+import asyncio
+import contextlib
+from collections.abc import AsyncIterator
+
+import asyncpg
+
+WAITING_ON_A_LOCK = "SELECT count(*) FROM pg_stat_activity WHERE wait_event_type = 'Lock'"
+
+
+class RowLock:
+    """The other session holding the lock."""
+
+    def __init__(self, connection: asyncpg.Connection, transaction: asyncpg.transaction.Transaction) -> None:
+        self._connection = connection
+        self._transaction = transaction
+
+    async def until_waited_on(self, timeout_s: float = 10.0) -> None:
+        """Return once some session waits for a lock (PostgreSQL has no event to await instead)."""
+        async with asyncio.timeout(timeout_s):
+            while True:
+                if await self._connection.fetchval(WAITING_ON_A_LOCK):
+                    return
+                await asyncio.sleep(0.05)
+
+    async def release(self) -> None:
+        """End the locking transaction: the waiting write goes on."""
+        await self._transaction.rollback()
+
+
+@contextlib.asynccontextmanager
+async def observed_row_locked(database_url: str, cp_id: str) -> AsyncIterator[RowLock]:
+    """Lock ``cp_id``'s row of ``observed_states`` (it must exist) until released or the block ends."""
+    connection = await asyncpg.connect(database_url.replace("postgresql+asyncpg://", "postgresql://"))
+    try:
+        transaction = connection.transaction()
+        await transaction.start()
+        await connection.execute("SELECT 1 FROM observed_states WHERE charge_point_id = $1 FOR UPDATE", cp_id)
+        yield RowLock(connection, transaction)
+    finally:
+        await connection.close()
