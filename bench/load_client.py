@@ -65,6 +65,10 @@ FACTORY_CONFIGURATION = {
 }
 # How often a charger answered 503 comes back after the Retry-After it was given, before giving up.
 BUSY_RETRIES = 50
+# Set-ups begun at most per charger: dropped, closed or answered an error, a charger tries again.
+SETUP_ATTEMPTS = 5
+# Realistic: how long a charger closed by the gateway keeps trying to come back.
+REJOIN_S = 600.0
 # How often pending calls are checked for a missing reply; the timeout itself is ``call_timeout_s``.
 SWEEP_INTERVAL_S = 1.0
 # A saturation run starts once the gateway has sent no call (convergence) for this long.
@@ -381,9 +385,11 @@ class _Worker:
         self.tasks: set[asyncio.Task[Any]] = set()
         self.connect_failures: collections.Counter[str] = collections.Counter()
         self.busy_retries = 0  # connects answered 503 and tried again after Retry-After
+        self.setup_retries = 0  # set-ups begun again after the gateway dropped, closed or failed one
         self.stop = asyncio.Event()
         self.addresses: dict[str, str | None] = {}
         self.statuses: dict[str, str] = {}  # the connector status each charger reported last
+        self.rejoins = _Storm()  # realistic: chargers that came back after the gateway closed them
 
     async def run(self) -> None:
         plan = self.plan
@@ -408,6 +414,7 @@ class _Worker:
                 "connect_s": connect_s,
                 "connect_failures": dict(self.connect_failures),
                 "busy_retries": self.busy_retries,
+                "setup_retries": self.setup_retries,
                 "setup_call_errors": self.stats.total_call_errors,
                 "setup_timeouts": self.stats.total_timeouts,
             }
@@ -421,10 +428,31 @@ class _Worker:
         await self._close_all()
 
     async def _bring_up(self, cp_id: str, address: str | None, gate: asyncio.Semaphore, *, charging: bool) -> bool:
-        plan = self.plan
         charger = LeanCharger(cp_id, self.stats)
         self.chargers.append(charger)
         self.addresses[cp_id] = address
+        for attempt in range(1, SETUP_ATTEMPTS + 1):
+            try:
+                return await self._set_up(charger, address, gate, charging=charging)
+            except (InvalidHandshake, ChargerGoneError, CallErrorReplyError) as error:
+                # Dropped, closed or answered an error while setting up (an overloaded store): a charger
+                # closes and comes back a little later, booting again.
+                if attempt == SETUP_ATTEMPTS:
+                    self._connect_failed(type(error).__name__)
+                    self.stats.sample_error(f"{cp_id} setup: {error!r}")
+                    return False
+                self.setup_retries += 1
+                if charger.ws is not None:
+                    await charger.ws.close()
+                await asyncio.sleep(self.plan.reconnect_retry_s + self.rng.uniform(0, self.plan.reconnect_jitter_s))
+        return False
+
+    async def _set_up(
+        self, charger: LeanCharger, address: str | None, gate: asyncio.Semaphore, *, charging: bool
+    ) -> bool:
+        """Connect, boot, report status and (``charging``) start a transaction; False if refused for good."""
+        plan, cp_id = self.plan, charger.cp_id
+        resumed = self.statuses.get(cp_id) == "Charging"  # a set-up begun again keeps its transaction
         try:
             for attempt in range(BUSY_RETRIES + 1):
                 async with gate:
@@ -443,9 +471,12 @@ class _Worker:
                 # The gateway is busy and said when to come back (503, Retry-After): a charger does.
                 self.busy_retries += 1
                 await asyncio.sleep(retry_after_s)
-            await charger.call("StatusNotification", charger.status_notification("Available"))
-            self.statuses[cp_id] = "Available"
-            if charging:
+            if resumed:
+                await charger.call("StatusNotification", charger.status_notification("Charging"))
+            else:
+                await charger.call("StatusNotification", charger.status_notification("Available"))
+                self.statuses[cp_id] = "Available"
+            if charging and not resumed:
                 await charger.call("StatusNotification", charger.status_notification("Preparing"))
                 reply = await charger.call("StartTransaction", charger.start_transaction(plan.id_tag))
                 charger.transaction_id = int(reply.get("transactionId", 1))
@@ -454,11 +485,7 @@ class _Worker:
         except InvalidStatus as error:
             self._connect_failed(f"HTTP {error.response.status_code}")
             return False
-        except InvalidHandshake as error:  # no HTTP answer at all: the server closed the connection
-            self._connect_failed(type(error).__name__)
-            self.stats.sample_error(f"{cp_id} setup: {error!r}")
-            return False
-        except (OSError, TimeoutError, ConnectionClosed, ChargerGoneError, CallErrorReplyError) as error:
+        except (OSError, TimeoutError, ConnectionClosed) as error:
             self._connect_failed(type(error).__name__ + (f" {error.errno}" if isinstance(error, OSError) else ""))
             self.stats.sample_error(f"{cp_id} setup: {error!r}")
             return False
@@ -495,7 +522,10 @@ class _Worker:
             except (CallErrorReplyError, TimeoutError):
                 continue
             except ChargerGoneError:
-                return
+                # Closed by the gateway (1013 for a transaction message it could not store): a charger
+                # reconnects, and sends again what was not answered.
+                if self.stop.is_set() or not await self._return(charger, time.monotonic() + REJOIN_S, self.rejoins):
+                    return
 
     async def _lane(self, charger: LeanCharger, offset: int) -> None:
         """One of ``window`` back-to-back call loops on a saturation connection."""
@@ -550,6 +580,7 @@ class _Worker:
                 "actions": stats.actions.tobytes(),
                 "client_cpu_s": cpu_s,
                 "error_samples": stats.error_samples,
+                "rejoined": len(self.rejoins.reconnected_at),
             }
         )
 
@@ -592,14 +623,18 @@ class _Worker:
         )
 
     async def _come_back(self, charger: LeanCharger, deadline: float, storm: "_Storm") -> None:
-        """Wait for the gateway to cut ``charger``, then reconnect as a charger does: after a random
-        jitter, again every ``reconnect_retry_s`` (plus jitter) while refused, after Retry-After when
-        answered 503; once open, report the connector's status again (a repeat the gateway need not
-        store). Gives up at ``deadline`` (monotonic) or on an answer other than 503."""
-        plan = self.plan
+        """Wait for the gateway to cut ``charger``, then ``_return`` before ``deadline``."""
         assert charger.ws is not None
         await charger.ws.wait_closed()
         storm.cut_at[charger.cp_id] = time.time()
+        await self._return(charger, deadline, storm)
+
+    async def _return(self, charger: LeanCharger, deadline: float, storm: "_Storm") -> bool:
+        """Reconnect ``charger`` as a charger does: after a random jitter, again every
+        ``reconnect_retry_s`` (plus jitter) while refused, after Retry-After when answered 503; once open,
+        report the connector's status again (a repeat the gateway need not store). Whether it is back;
+        gives up at ``deadline`` (monotonic) or on an answer other than 503."""
+        plan = self.plan
         await asyncio.sleep(self.rng.uniform(0, plan.reconnect_jitter_s))
         while time.monotonic() < deadline:
             storm.attempts += 1
@@ -614,7 +649,7 @@ class _Worker:
                 retry_after_s = _retry_after_s(error)
                 if retry_after_s is None:
                     storm.failures[f"HTTP {error.response.status_code}"] += 1
-                    return
+                    return False
                 storm.busy_retries += 1
                 await asyncio.sleep(retry_after_s)
                 continue
@@ -635,7 +670,8 @@ class _Worker:
                 storm.status_errors += 1
                 self.stats.sample_error(f"{charger.cp_id} status after reconnect: {error!r}")
             storm.reconnected_at[charger.cp_id] = time.time()
-            return
+            return True
+        return False
 
     async def _sweep(self) -> None:
         while True:
