@@ -41,6 +41,8 @@ STORE_RETRY_AFTER_S = 5
 # where websockets would drop the handshake unanswered at its open timeout. Within the handshake's slack
 # (``app.HANDSHAKE_SLACK_S``), which also covers TLS and the reply.
 LOGIN_READ_LIMIT_S = 3.0
+# Store reads under way for ``_read_within``.
+_READS: set[asyncio.Future[Any]] = set()
 
 log = logging.getLogger(__name__)
 
@@ -241,11 +243,13 @@ async def _read_within(read: Coroutine[Any, Any, T], limit_s: float) -> T:
     """The result of ``read``, or TimeoutError after ``limit_s``. A read given up on is not cancelled
     (cancelling a database call midway costs its connection) but left to finish, its outcome dropped."""
     task = asyncio.ensure_future(read)
+    _READS.add(task)  # the loop keeps only a weak reference to a task: nobody else may await this one
     task.add_done_callback(_drop_outcome)
     return await asyncio.wait_for(asyncio.shield(task), limit_s)
 
 
 def _drop_outcome(task: asyncio.Future[Any]) -> None:
+    _READS.discard(task)
     if not task.cancelled():
         task.exception()  # retrieved, so that asyncio does not log it as never retrieved
 
