@@ -51,6 +51,7 @@ from pathlib import Path
 from typing import Any, cast
 
 import billing_data
+import proc_stats
 from billing_data import Shape
 
 from chargeops.api.v1alpha1 import Invoice, InvoiceSpec, LineKind
@@ -343,21 +344,6 @@ def start_gateway(workdir: Path, database_url: str) -> Gateway:
     raise RuntimeError("the gateway did not start within 120 s")
 
 
-def proc_kib(pid: int, field: str) -> int | None:
-    """A ``kB`` field of /proc/PID/status (VmRSS, VmHWM), in KiB."""
-    with contextlib.suppress(OSError):
-        for line in Path(f"/proc/{pid}/status").read_text().splitlines():
-            if line.startswith(field + ":"):
-                return int(line.split()[1])
-    return None
-
-
-def cpu_seconds(pid: int) -> float:
-    """User plus system CPU seconds of ``pid`` so far."""
-    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
-
-
 # The run -------------------------------------------------------------------------------------------------
 
 
@@ -380,11 +366,14 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
         gateway = start_gateway(workdir, database_url)
         stack.callback(gateway.stop)
         load_before = os.getloadavg()
-        gateway_cpu = cpu_seconds(gateway.process.pid)
+        cpu_before = proc_stats.cpu_seconds(gateway.process.pid)
         elapsed, results = run_workers(shape, args.workers, gateway.control_url, gateway.token, digest=args.digest)
-        gateway_cpu = cpu_seconds(gateway.process.pid) - gateway_cpu
+        cpu_after = proc_stats.cpu_seconds(gateway.process.pid)
+        if cpu_before is None or cpu_after is None:
+            raise RuntimeError("the gateway exited during the billing pass")
+        gateway_cpu = cpu_after - cpu_before
         load_after = os.getloadavg()
-        gateway_peak = proc_kib(gateway.process.pid, "VmHWM") or 0
+        gateway_peak = proc_stats.status_kib(gateway.process.pid, "VmHWM") or 0
     tally = Tally()
     for result in results:
         tally.add(result.tally)

@@ -8,7 +8,6 @@ deployment's; etcd and kube-apiserver are ``chargeops.devcluster``'s.
 import argparse
 import contextlib
 import dataclasses
-import os
 import re
 import secrets
 import shutil
@@ -21,6 +20,7 @@ from collections.abc import Iterator, Mapping
 from pathlib import Path
 
 import kube_api
+import proc_stats
 
 from chargeops.devcluster import controlplane, ports
 
@@ -158,24 +158,6 @@ def wait_served(plane: controlplane.ControlPlane, timeout_s: float = 60) -> None
             time.sleep(0.2)
 
 
-def proc_status(pid: int, field: str) -> int | None:
-    """A ``kB`` field of /proc/PID/status (VmRSS, VmHWM), in KiB."""
-    with contextlib.suppress(OSError):
-        for line in Path(f"/proc/{pid}/status").read_text().splitlines():
-            if line.startswith(field + ":"):
-                return int(line.split()[1])
-    return None
-
-
-def cpu_seconds(pid: int) -> float | None:
-    """User plus system CPU seconds of ``pid`` so far."""
-    try:
-        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-    except OSError:
-        return None
-    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
-
-
 _PROBLEM = re.compile(r"[ \[](WARNING|ERROR)[ \]]")
 
 
@@ -195,12 +177,14 @@ class Watched:
     pids: dict[str, list[int]]
 
     def cpu(self) -> dict[str, float]:
-        return {name: round(sum(cpu_seconds(pid) or 0.0 for pid in pids), 1) for name, pids in self.pids.items()}
+        return {
+            name: round(sum(proc_stats.cpu_seconds(pid) or 0.0 for pid in pids), 1) for name, pids in self.pids.items()
+        }
 
     def memory(self, field: str) -> dict[str, float | None]:
         figures: dict[str, float | None] = {}
         for name, pids in self.pids.items():
-            values = [proc_status(pid, field) for pid in pids]
+            values = [proc_stats.status_kib(pid, field) for pid in pids]
             figures[name] = round(sum(v for v in values if v) / 1024, 1) if any(values) else None
         return figures
 

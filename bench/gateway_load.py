@@ -65,6 +65,7 @@ from typing import Any
 
 import aiohttp
 import load_client
+import proc_stats
 import pydantic
 from prometheus_client.parser import text_string_to_metric_families
 
@@ -194,40 +195,8 @@ def start_echo(args: argparse.Namespace) -> Target:
 
 
 def rss_kib(pid: int | None) -> int | None:
-    """VmRSS of ``pid`` in KiB, from /proc."""
-    if pid is None:
-        return None
-    with contextlib.suppress(OSError):
-        for line in Path(f"/proc/{pid}/status").read_text().splitlines():
-            if line.startswith("VmRSS:"):
-                return int(line.split()[1])
-    return None
-
-
-def cpu_seconds(pid: int | None) -> float | None:
-    """User plus system CPU time of ``pid`` so far, from /proc."""
-    if pid is None:
-        return None
-    try:
-        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-    except OSError:
-        return None
-    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
-
-
-def tree_cpu_seconds(pid: int) -> float | None:
-    """CPU time of ``pid`` and its children, live and reaped (PostgreSQL's backends), from /proc."""
-    try:
-        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-    except OSError:
-        return None
-    ticks = sum(int(value) for value in fields[11:15])  # utime, stime, cutime, cstime
-    for stat in Path("/proc").glob("[0-9]*/stat"):
-        with contextlib.suppress(OSError, IndexError):
-            child = stat.read_text().rsplit(")", 1)[1].split()
-            if int(child[1]) == pid:
-                ticks += int(child[11]) + int(child[12])
-    return ticks / os.sysconf("SC_CLK_TCK")
+    """VmRSS of ``pid`` in KiB."""
+    return proc_stats.status_kib(pid, "VmRSS")
 
 
 def summed(values: list[float | None] | list[int | None]) -> Any:
@@ -435,8 +404,8 @@ async def drive(
         return summed([rss_kib(target.pid) for target in targets])  # type: ignore[no-any-return]
 
     def cpu() -> tuple[float | None, float | None]:
-        servers = summed([cpu_seconds(target.pid) for target in targets])
-        return servers, tree_cpu_seconds(database_pid) if database_pid else None
+        servers = summed([proc_stats.cpu_seconds(target.pid) for target in targets])
+        return servers, proc_stats.tree_cpu_seconds(database_pid)
 
     rss_peak = rss()
     cpu_before, database_cpu_before = cpu()
@@ -691,7 +660,7 @@ class CpuSampler:
 
     def sample(self) -> None:
         """Take one sample now."""
-        cpu = cpu_seconds(self.pid)
+        cpu = proc_stats.cpu_seconds(self.pid)
         if cpu is not None:
             self.samples.append((time.time(), cpu))
         self.rss_peak_kib = max(self.rss_peak_kib or 0, rss_kib(self.pid) or 0) or None
