@@ -13,11 +13,13 @@ import pytest
 
 from chargeops.api.v1alpha1 import OcppVersion
 from chargeops.ocpp_gateway import metrics
+from chargeops.ocpp_gateway.store import Store
 from chargeops.simulator.clock import SystemClock
 from chargeops.simulator.state import Faults
 from chargeops.simulator.station import Station
 from chargeops.simulator.station_config import StationConfig
-from tests.e2e.harness import PASSWORD, Control, RunningGateway
+from tests.e2e.harness import PASSWORD, Control, RunningGateway, control_client, gateway_on
+from tests.row_locks import observed_row_locked
 
 pytestmark = [pytest.mark.e2e, pytest.mark.timeout(60)]
 
@@ -215,3 +217,30 @@ async def test_a_charger_that_returns_converged_is_not_converged_again_until_its
         # One convergence: for revision 2. Neither the return nor the unchanged PUT asked for one.
         assert convergences() - before == 1
         assert held_tags(charger) == {"A", "B"}
+
+
+def failed_convergences() -> float:
+    return metrics.REGISTRY.get_sample_value("chargeops_gateway_convergences_total", {"result": "failed"}) or 0.0
+
+
+async def test_a_convergence_the_store_could_not_record_is_retried(postgres_database: str) -> None:
+    # The charger's observed-state row is locked and the store gives up on a lock after 0.5 s, so the
+    # convergence's record of what it applied fails. Found at 50,000 chargers, where that failure ended
+    # the charger's convergence loop for as long as it stayed connected (and crashed its handler).
+    options = {"connect_args": {"server_settings": {"lock_timeout": "500"}}}
+    store = await Store.open(postgres_database, engine_options=options)
+    async with gateway_on(store, postgres_database) as running, control_client(running) as control:
+        await control.put_desired(
+            "CP-1", password=PASSWORD, authorization="Required", authorizedIdTags=["A"], revision=1
+        )
+        async with station(running, "CP-1") as charger:
+            await converged(control, "CP-1", 1)
+            failed_before = failed_convergences()
+            async with observed_row_locked(postgres_database, "CP-1") as lock:
+                await control.put_desired("CP-1", authorization="Required", authorizedIdTags=["A", "B"], revision=2)
+                await eventually(lambda: failed_convergences() > failed_before)
+                await lock.release()
+
+            observed = await converged(control, "CP-1", 2)
+            assert observed["localList"] == ["A", "B"]
+            assert held_tags(charger) == {"A", "B"}

@@ -21,6 +21,7 @@ from chargeops.ocpp_gateway import metrics
 from chargeops.ocpp_gateway.context import ChargerContext
 from chargeops.ocpp_gateway.convergence import converge, dialects
 from chargeops.ocpp_gateway.errors import GatewayError
+from chargeops.ocpp_gateway.store import errors as store_errors
 
 # OCPP 1.6 §4.2: a charger sends BootNotification first after connecting; configuring it before then
 # races its own start-up. Chargers that reconnect without booting are converged after this wait.
@@ -75,8 +76,13 @@ class ConvergenceRunner:
             self._task.cancel()
             # A convergence that was sending when the charger left ends with ConnectionClosed; that is
             # the disconnect this stop is for, and it must not keep the session from being closed.
-            with contextlib.suppress(asyncio.CancelledError, ConnectionClosed):
+            try:
                 await self._task
+            except (asyncio.CancelledError, ConnectionClosed):
+                pass
+            except Exception:
+                # A defect of ours: logged here, so that the disconnect is still recorded after this stop.
+                self.ctx.logger.exception("Convergence ended with an error.")
 
     async def _loop(self) -> None:
         with contextlib.suppress(TimeoutError):
@@ -85,7 +91,12 @@ class ConvergenceRunner:
             with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(self._wanted.wait(), self._next_wait())
             self._wanted.clear()
-            await self._once()
+            try:
+                await self._once()
+            except store_errors.StoreUnavailableError as error:
+                # An overloaded or unreachable store is retried with backoff, as an unanswering charger
+                # is; escaping, it would end this loop (no retries, no drift checks while connected).
+                self._failed(f"the store is unavailable ({error})")
 
     def _next_wait(self) -> float:
         if self._first_wait_s is not None:
@@ -108,9 +119,7 @@ class ConvergenceRunner:
         try:
             outcome = await converge.converge(self.dialect, desired, observed, now=ctx.now())
         except GatewayError as error:
-            self.failures += 1
-            metrics.CONVERGENCES.labels("failed").inc()
-            ctx.logger.warning("Convergence failed (attempt %s): %s", self.failures, error)
+            self._failed(str(error))
             await ctx.store.update_observed(
                 ctx.charge_point_id, {"last_error": str(error), "last_error_at": ctx.now()}, now=ctx.now()
             )
@@ -135,3 +144,8 @@ class ConvergenceRunner:
         ctx.logger.info("Converged to revision %s.", desired.desired.revision)
         if not self._wanted.is_set():
             self.converged.set()
+
+    def _failed(self, cause: str) -> None:
+        self.failures += 1
+        metrics.CONVERGENCES.labels("failed").inc()
+        self.ctx.logger.warning("Convergence failed (attempt %s): %s", self.failures, cause)
