@@ -9,10 +9,11 @@ could not be answered before the charger gives up (503 with Retry-After, ``store
 
 import asyncio
 import contextlib
+import functools
 import http
 import logging
-from collections.abc import Coroutine, Mapping, Sequence
-from typing import Any, TypeVar
+from collections.abc import Mapping, Sequence
+from typing import Any
 
 from websockets.asyncio.server import ServerConnection
 from websockets.datastructures import Headers
@@ -32,7 +33,6 @@ from chargeops.ocpp_gateway.store import errors as store_errors
 
 _SUBPROTOCOL = {OcppVersion.V16: Subprotocol("ocpp1.6"), OcppVersion.V201: Subprotocol("ocpp2.0.1")}
 SUBPROTOCOLS = list(_SUBPROTOCOL.values())
-T = TypeVar("T")
 
 # Seconds a charger is asked to wait before connecting again while the store is unavailable.
 STORE_RETRY_AFTER_S = 5
@@ -41,8 +41,6 @@ STORE_RETRY_AFTER_S = 5
 # where websockets would drop the handshake unanswered at its open timeout. Within the handshake's slack
 # (``app.HANDSHAKE_SLACK_S``), which also covers TLS and the reply.
 LOGIN_READ_LIMIT_S = 3.0
-# Store reads under way for ``_read_within``.
-_READS: set[asyncio.Future[Any]] = set()
 
 log = logging.getLogger(__name__)
 
@@ -57,6 +55,8 @@ class ChargerServer:
         self.clock = clock
         # Between the handshake and the handler: what the handshake decided about each connection.
         self._admitted: dict[ServerConnection, tuple[str, OcppVersion, StoredDesiredState | None]] = {}
+        # Login reads under way, by charger: a charger's retries share one (``_login``).
+        self._logins: dict[str, asyncio.Future[seams.Login]] = {}
 
     async def handshake(self, connection: ServerConnection, request: Request) -> Response | None:
         """websockets' ``process_request``: admit the connection, or answer why not."""
@@ -70,7 +70,7 @@ class ChargerServer:
             )
         offered = _offered_subprotocols(request.headers)
         try:
-            login = await _read_within(self.store.login(cp_id), LOGIN_READ_LIMIT_S)
+            login = await asyncio.wait_for(asyncio.shield(self._login(cp_id)), LOGIN_READ_LIMIT_S)
         except store_errors.StoreUnavailableError as error:
             return _store_unavailable(connection, cp_id, f"unavailable ({error})")
         except TimeoutError:
@@ -90,6 +90,25 @@ class ChargerServer:
             return refusal
         self._admitted[connection] = (cp_id, version, desired)
         return None
+
+    def _login(self, cp_id: str) -> asyncio.Future[seams.Login]:
+        """The charger's login read: the one under way, else a new one.
+
+        A read given up on (``LOGIN_READ_LIMIT_S``) is not cancelled, as cancelling a database call
+        midway costs its connection; it is left to finish. A charger answered 503 comes back while it
+        is still queued: sharing it keeps the queue at one read per charger. With a new read per
+        retry, an overloaded store's queue grew with every retry of every charger (50,000 chargers).
+        """
+        read = self._logins.get(cp_id)
+        if read is None:
+            read = self._logins[cp_id] = asyncio.ensure_future(self.store.login(cp_id))
+            read.add_done_callback(functools.partial(self._login_done, cp_id))
+        return read
+
+    def _login_done(self, cp_id: str, read: asyncio.Future[seams.Login]) -> None:
+        del self._logins[cp_id]
+        if not read.cancelled():
+            read.exception()  # retrieved, so that asyncio does not log it as never retrieved
 
     def select_subprotocol(self, connection: ServerConnection, offered: Sequence[Subprotocol]) -> Subprotocol | None:
         """websockets' ``select_subprotocol``: the version the handshake chose."""
@@ -237,21 +256,6 @@ def _store_unavailable(connection: ServerConnection, cp_id: str, cause: str) -> 
         f"Charge point {cp_id}: the gateway's store is {cause}; try again later.",
         headers={"Retry-After": str(STORE_RETRY_AFTER_S)},
     )
-
-
-async def _read_within(read: Coroutine[Any, Any, T], limit_s: float) -> T:
-    """The result of ``read``, or TimeoutError after ``limit_s``. A read given up on is not cancelled
-    (cancelling a database call midway costs its connection) but left to finish, its outcome dropped."""
-    task = asyncio.ensure_future(read)
-    _READS.add(task)  # the loop keeps only a weak reference to a task: nobody else may await this one
-    task.add_done_callback(_drop_outcome)
-    return await asyncio.wait_for(asyncio.shield(task), limit_s)
-
-
-def _drop_outcome(task: asyncio.Future[Any]) -> None:
-    _READS.discard(task)
-    if not task.cancelled():
-        task.exception()  # retrieved, so that asyncio does not log it as never retrieved
 
 
 def _offered_subprotocols(headers: Headers) -> list[str]:

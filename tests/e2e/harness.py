@@ -18,6 +18,7 @@ from websockets.asyncio.client import ClientConnection, connect
 
 from chargeops.ocpp_gateway.app import Gateway
 from chargeops.ocpp_gateway.settings import GatewaySettings
+from chargeops.ocpp_gateway.store import Store
 
 PASSWORD = "correct-horse-battery-staple"
 
@@ -69,6 +70,17 @@ async def running_gateway(settings: GatewaySettings) -> AsyncIterator[RunningGat
         yield RunningGateway(running, settings.api_token)
     finally:
         await running.stop()
+
+
+@contextlib.asynccontextmanager
+async def gateway_on(store: Store, database_url: str, **overrides: Any) -> AsyncIterator[RunningGateway]:
+    """A gateway started on ``store`` (opened by the test with its own engine options), stopped after."""
+    gateway = Gateway(gateway_settings(database_url, **overrides), store)
+    await gateway.start()
+    try:
+        yield RunningGateway(gateway, gateway.settings.api_token)
+    finally:
+        await gateway.stop()
 
 
 @contextlib.contextmanager

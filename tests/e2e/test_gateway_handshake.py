@@ -1,13 +1,11 @@
 """Who may connect: authenticated chargers in a supported protocol; everyone else gets a reason."""
 
 import asyncio
-import contextlib
-from collections.abc import AsyncIterator
+from typing import Any
 
 import pytest
 from websockets.exceptions import InvalidStatus
 
-from chargeops.ocpp_gateway.app import Gateway
 from chargeops.ocpp_gateway.server import LOGIN_READ_LIMIT_S, STORE_RETRY_AFTER_S
 from chargeops.ocpp_gateway.session import TRY_AGAIN_LATER_CLOSE_CODE
 from chargeops.ocpp_gateway.store import Store
@@ -15,9 +13,9 @@ from tests.e2e.harness import (
     PASSWORD,
     Control,
     RawCharger,
-    RunningGateway,
     connect_charger,
     control_client,
+    gateway_on,
     gateway_settings,
     running_gateway,
 )
@@ -117,17 +115,6 @@ async def test_a_password_check_that_would_come_too_late_is_answered_503_with_re
         await connection.close()
 
 
-@contextlib.asynccontextmanager
-async def gateway_on(store: Store, database_url: str) -> AsyncIterator[RunningGateway]:
-    """A gateway started on ``store`` (opened by the test with its own engine options), stopped after."""
-    gateway = Gateway(gateway_settings(database_url), store)
-    await gateway.start()
-    try:
-        yield RunningGateway(gateway, gateway.settings.api_token)
-    finally:
-        await gateway.stop()
-
-
 async def test_a_store_too_busy_to_read_in_time_is_answered_503_not_dropped(postgres_database: str) -> None:
     # One database connection, held by a write waiting on a row lock: the handshake's read of the
     # charger's desired state queues behind it. Found at 50,000 chargers, where such handshakes were
@@ -175,3 +162,37 @@ async def test_a_connection_whose_arrival_cannot_be_stored_is_closed_try_again_l
         assert (await control.observed("CP-1"))["connected"] is True
         assert running.gateway.registry.get("CP-1") is not None
         await again.close()
+
+
+async def test_a_chargers_retries_share_the_login_read_still_queued(postgres_database: str) -> None:
+    # As above, the pool's one connection is held. Before, every retry queued one more read behind it:
+    # at 50,000 chargers retrying every 5 s, the queue grew faster than the database could drain it.
+    store = await Store.open(postgres_database, engine_options={"pool_size": 1, "max_overflow": 0})
+    reads: list[str] = []
+    login = store.login
+
+    async def counted_login(cp_id: str) -> Any:
+        reads.append(cp_id)
+        return await login(cp_id)
+
+    store.login = counted_login  # type: ignore[method-assign]
+    async with gateway_on(store, postgres_database) as running, control_client(running) as control:
+        await known(control, "CP-1")
+        await store.update_observed("LOCKED", {"connected": False})
+        async with observed_row_locked(postgres_database, "LOCKED") as lock:
+            blocked = asyncio.create_task(store.update_observed("LOCKED", {"connected": True}))
+            await lock.until_waited_on()
+
+            attempts = await asyncio.gather(
+                *(connect_charger(running, "CP-1") for _ in range(3)), return_exceptions=True
+            )
+            for refused in attempts:
+                assert isinstance(refused, InvalidStatus)
+                assert refused.response.status_code == 503
+            assert reads == ["CP-1"]
+
+            await lock.release()
+            await blocked
+        connection = await connect_charger(running, "CP-1")
+        assert connection.subprotocol == "ocpp1.6"
+        await connection.close()
