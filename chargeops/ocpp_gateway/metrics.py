@@ -39,6 +39,12 @@ CALL_ERRORS_SENT = Counter(
     ["code"],
     registry=REGISTRY,
 )
+BOOTS = Counter(
+    "chargeops_gateway_boots_total",
+    "BootNotifications answered, by registration status (Pending: the store could not take the boot).",
+    ["status"],
+    registry=REGISTRY,
+)
 CONVERGENCES = Counter(
     "chargeops_gateway_convergences_total", "Convergence runs, by result.", ["result"], registry=REGISTRY
 )

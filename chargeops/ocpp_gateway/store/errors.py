@@ -2,9 +2,11 @@
 
 A store error never means data was lost: a write either committed whole or raised. The control API
 turns ``InvalidCursorError`` and ``InvalidPageLimitError`` into 400 answers, the protocol code turns
-``StoreUnavailableError`` into an OCPP ``InternalError`` — or, for a transaction-related message, into
-no answer and a closed connection, so the charger keeps the message queued — and the websocket handshake
-and readiness into 503. The websocket handshake turns ``PasswordCheckBusyError`` into 503 with Retry-After::
+``StoreUnavailableError`` into an OCPP ``InternalError`` — or, for a BootNotification, into ``Pending``
+with a jittered interval after which the charger boots again (``actions.registration``), and for a
+transaction-related message into no answer and a closed connection, so the charger keeps the message
+queued — and the websocket handshake and readiness into 503. The websocket handshake turns
+``PasswordCheckBusyError`` into 503 with Retry-After::
 
     ChargeOpsError
      └── StoreError

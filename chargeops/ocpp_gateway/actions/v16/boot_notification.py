@@ -1,4 +1,5 @@
-"""BootNotification (OCPP 1.6 §4.2): record who the charger is and accept it with our heartbeat."""
+"""BootNotification (OCPP 1.6 §4.2): record who the charger is and accept it with our heartbeat, or answer
+Pending while the store is unavailable (``actions.registration``)."""
 
 from collections.abc import Mapping
 from typing import Any
@@ -7,7 +8,7 @@ from ocpp.v16 import call_result
 from ocpp.v16.enums import RegistrationStatus
 
 from chargeops.ocpp_gateway import timestamps
-from chargeops.ocpp_gateway.actions import payloads
+from chargeops.ocpp_gateway.actions import payloads, registration
 from chargeops.ocpp_gateway.context import ChargerContext
 
 
@@ -21,8 +22,8 @@ class BootNotification(payloads.Payload):
 async def handle(ctx: ChargerContext, payload: Mapping[str, Any]) -> call_result.BootNotification:
     boot = payloads.parse(BootNotification, payload)
     now = ctx.now()
-    await ctx.store.update_observed(
-        ctx.charge_point_id,
+    answer = await registration.register(
+        ctx,
         {
             "vendor": boot.charge_point_vendor,
             "model": boot.charge_point_model,
@@ -32,15 +33,15 @@ async def handle(ctx: ChargerContext, payload: Mapping[str, Any]) -> call_result
         },
         now=now,
     )
-    ctx.logger.info(
-        "Booted: %s %s, firmware %s.",
-        boot.charge_point_vendor,
-        boot.charge_point_model,
-        boot.firmware_version or "unknown",
-    )
-    ctx.booted.set()
+    if answer.status is registration.Status.ACCEPTED:
+        ctx.logger.info(
+            "Booted: %s %s, firmware %s.",
+            boot.charge_point_vendor,
+            boot.charge_point_model,
+            boot.firmware_version or "unknown",
+        )
     return call_result.BootNotification(
         current_time=timestamps.render(now),
-        interval=ctx.heartbeat_interval_s(),
-        status=RegistrationStatus.accepted,
+        interval=answer.interval_s,
+        status=RegistrationStatus(answer.status),
     )

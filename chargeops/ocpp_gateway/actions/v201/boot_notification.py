@@ -1,4 +1,5 @@
-"""BootNotification (OCPP 2.0.1 B01): record who the station is and accept it with our heartbeat."""
+"""BootNotification (OCPP 2.0.1 B01): record who the station is and accept it with our heartbeat, or answer
+Pending (B02) while the store is unavailable (``actions.registration``)."""
 
 from collections.abc import Mapping
 from typing import Any
@@ -7,7 +8,7 @@ from ocpp.v201 import call_result
 from ocpp.v201.enums import RegistrationStatusEnumType
 
 from chargeops.ocpp_gateway import timestamps
-from chargeops.ocpp_gateway.actions import payloads
+from chargeops.ocpp_gateway.actions import payloads, registration
 from chargeops.ocpp_gateway.context import ChargerContext
 
 
@@ -27,8 +28,8 @@ async def handle(ctx: ChargerContext, payload: Mapping[str, Any]) -> call_result
     boot = payloads.parse(BootNotification, payload)
     station = boot.charging_station
     now = ctx.now()
-    await ctx.store.update_observed(
-        ctx.charge_point_id,
+    answer = await registration.register(
+        ctx,
         {
             "vendor": station.vendor_name,
             "model": station.model,
@@ -38,16 +39,16 @@ async def handle(ctx: ChargerContext, payload: Mapping[str, Any]) -> call_result
         },
         now=now,
     )
-    ctx.logger.info(
-        "Booted (%s): %s %s, firmware %s.",
-        boot.reason,
-        station.vendor_name,
-        station.model,
-        station.firmware_version or "unknown",
-    )
-    ctx.booted.set()
+    if answer.status is registration.Status.ACCEPTED:
+        ctx.logger.info(
+            "Booted (%s): %s %s, firmware %s.",
+            boot.reason,
+            station.vendor_name,
+            station.model,
+            station.firmware_version or "unknown",
+        )
     return call_result.BootNotification(
         current_time=timestamps.render(now),
-        interval=ctx.heartbeat_interval_s(),
-        status=RegistrationStatusEnumType.accepted,
+        interval=answer.interval_s,
+        status=RegistrationStatusEnumType(answer.status),
     )
