@@ -462,6 +462,8 @@ async def drive(
         "connect_failures": dict(connect_failures),
         "busy_retries": sum(item.get("busy_retries", 0) for item in ready),
         "setup_retries": sum(item.get("setup_retries", 0) for item in ready),
+        "boot_pending": sum(item.get("boot_pending", 0) for item in ready),
+        "setup_status_errors": sum(item.get("setup_status_errors", 0) for item in ready),
         "rejoined": sum(item.get("rejoined", 0) for item in done),
         "window_s": round(window, 2),
         "held": held,
@@ -878,6 +880,8 @@ def table(document: dict[str, Any]) -> str:
     row("connect + boot, all chargers", lambda r: f"{r['connect_s']:.1f} s")
     row("connects answered 503, retried", lambda r: str(r.get("busy_retries", 0)))
     row("set-ups begun again / closed, came back", lambda r: f"{r.get('setup_retries', 0)} / {r.get('rejoined', 0)}")
+    row("boots answered Pending, booted again", lambda r: str(r.get("boot_pending", 0)))
+    row("set-up status errors, passed over", lambda r: str(r.get("setup_status_errors", 0)))
     row("window", lambda r: f"{r['window_s']:.1f} s")
     row("messages (replies in window)", lambda r: str(r["messages"]))
     row("messages/s", lambda r: f"{r['messages_per_s']:.0f}")

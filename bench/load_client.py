@@ -65,9 +65,13 @@ FACTORY_CONFIGURATION = {
 }
 # How often a charger answered 503 comes back after the Retry-After it was given, before giving up.
 BUSY_RETRIES = 50
-# Set-ups begun at most per charger: dropped, closed or answered an error, a charger tries again.
-SETUP_ATTEMPTS = 5
-# Realistic: how long a charger closed by the gateway keeps trying to come back.
+# Boot answers after which a charger boots again, after their interval (OCPP 1.6 §4.2): the gateway says
+# Pending while its store cannot take the boot. The echo server's empty answer is neither.
+BOOT_AGAIN = frozenset({"Pending", "Rejected"})
+# Seconds before booting again when such an answer gives no interval (0).
+BOOT_RETRY_S = 60.0
+# How long a charger whose set-up was dropped, closed or answered an error, or one closed by the gateway
+# while running (realistic), keeps trying to come back.
 REJOIN_S = 600.0
 # How often pending calls are checked for a missing reply; the timeout itself is ``call_timeout_s``.
 SWEEP_INTERVAL_S = 1.0
@@ -386,6 +390,8 @@ class _Worker:
         self.connect_failures: collections.Counter[str] = collections.Counter()
         self.busy_retries = 0  # connects answered 503 and tried again after Retry-After
         self.setup_retries = 0  # set-ups begun again after the gateway dropped, closed or failed one
+        self.boot_pending = 0  # boots answered Pending (or Rejected) and sent again after their interval
+        self.status_errors = 0  # set-up StatusNotifications answered a CALLERROR, passed over
         self.stop = asyncio.Event()
         self.addresses: dict[str, str | None] = {}
         self.statuses: dict[str, str] = {}  # the connector status each charger reported last
@@ -415,6 +421,8 @@ class _Worker:
                 "connect_failures": dict(self.connect_failures),
                 "busy_retries": self.busy_retries,
                 "setup_retries": self.setup_retries,
+                "boot_pending": self.boot_pending,
+                "setup_status_errors": self.status_errors,
                 "setup_call_errors": self.stats.total_call_errors,
                 "setup_timeouts": self.stats.total_timeouts,
             }
@@ -431,13 +439,14 @@ class _Worker:
         charger = LeanCharger(cp_id, self.stats)
         self.chargers.append(charger)
         self.addresses[cp_id] = address
-        for attempt in range(1, SETUP_ATTEMPTS + 1):
+        deadline = time.monotonic() + REJOIN_S
+        while True:
             try:
                 return await self._set_up(charger, address, gate, charging=charging)
             except (InvalidHandshake, ChargerGoneError, CallErrorReplyError) as error:
                 # Dropped, closed or answered an error while setting up (an overloaded store): a charger
-                # closes and comes back a little later, booting again.
-                if attempt == SETUP_ATTEMPTS:
+                # closes and comes back a little later, booting again, for as long as a closed one would.
+                if time.monotonic() >= deadline:
                     self._connect_failed(type(error).__name__)
                     self.stats.sample_error(f"{cp_id} setup: {error!r}")
                     return False
@@ -445,7 +454,6 @@ class _Worker:
                 if charger.ws is not None:
                     await charger.ws.close()
                 await asyncio.sleep(self.plan.reconnect_retry_s + self.rng.uniform(0, self.plan.reconnect_jitter_s))
-        return False
 
     async def _set_up(
         self, charger: LeanCharger, address: str | None, gate: asyncio.Semaphore, *, charging: bool
@@ -454,33 +462,18 @@ class _Worker:
         plan, cp_id = self.plan, charger.cp_id
         resumed = self.statuses.get(cp_id) == "Charging"  # a set-up begun again keeps its transaction
         try:
-            for attempt in range(BUSY_RETRIES + 1):
-                async with gate:
-                    try:
-                        await charger.connect(
-                            plan.url, address=address, password=plan.password, timeout_s=max(60.0, plan.call_timeout_s)
-                        )
-                    except InvalidStatus as error:
-                        retry_after_s = _retry_after_s(error)
-                        if retry_after_s is None or attempt == BUSY_RETRIES:
-                            raise
-                    else:
-                        self._spawn(charger.read_loop())
-                        await charger.call("BootNotification", charger.boot_notification())
-                        break
-                # The gateway is busy and said when to come back (503, Retry-After): a charger does.
-                self.busy_retries += 1
-                await asyncio.sleep(retry_after_s)
+            boot = await self._connect_and_boot(charger, address, gate)
+            await self._boot_until_accepted(charger, boot)
             if resumed:
-                await charger.call("StatusNotification", charger.status_notification("Charging"))
+                await self._report_status(charger, "Charging")
             else:
-                await charger.call("StatusNotification", charger.status_notification("Available"))
+                await self._report_status(charger, "Available")
                 self.statuses[cp_id] = "Available"
             if charging and not resumed:
-                await charger.call("StatusNotification", charger.status_notification("Preparing"))
+                await self._report_status(charger, "Preparing")
                 reply = await charger.call("StartTransaction", charger.start_transaction(plan.id_tag))
                 charger.transaction_id = int(reply.get("transactionId", 1))
-                await charger.call("StatusNotification", charger.status_notification("Charging"))
+                await self._report_status(charger, "Charging")
                 self.statuses[cp_id] = "Charging"
         except InvalidStatus as error:
             self._connect_failed(f"HTTP {error.response.status_code}")
@@ -493,6 +486,44 @@ class _Worker:
         if plan.mode == "realistic":
             self._spawn(self._realistic(charger, charging=charging))
         return True
+
+    async def _connect_and_boot(self, charger: LeanCharger, address: str | None, gate: asyncio.Semaphore) -> Any:
+        """Connect, coming back after Retry-After while answered 503, and boot once; the boot's answer."""
+        plan = self.plan
+        attempt = 0
+        while True:
+            async with gate:
+                try:
+                    await charger.connect(
+                        plan.url, address=address, password=plan.password, timeout_s=max(60.0, plan.call_timeout_s)
+                    )
+                except InvalidStatus as error:
+                    retry_after_s = _retry_after_s(error)
+                    if retry_after_s is None or attempt == BUSY_RETRIES:
+                        raise
+                else:
+                    self._spawn(charger.read_loop())
+                    return await charger.call("BootNotification", charger.boot_notification())
+            # The gateway is busy and said when to come back (503, Retry-After): a charger does.
+            attempt += 1
+            self.busy_retries += 1
+            await asyncio.sleep(retry_after_s)
+
+    async def _boot_until_accepted(self, charger: LeanCharger, boot: Any) -> None:
+        """Boot again after the answer's interval while answered Pending or Rejected, as a charger does; it
+        sends nothing else meanwhile. Outside the connect gate: the wait is the gateway's, not the client's."""
+        while boot.get("status") in BOOT_AGAIN:
+            self.boot_pending += 1
+            await asyncio.sleep(float(boot.get("interval") or BOOT_RETRY_S))
+            boot = await charger.call("BootNotification", charger.boot_notification())
+
+    async def _report_status(self, charger: LeanCharger, status: str) -> None:
+        """A set-up StatusNotification. One answered a CALLERROR (the store unavailable) is passed over, as a
+        charger does: beginning the set-up again would only load the gateway with another boot."""
+        try:
+            await charger.call("StatusNotification", charger.status_notification(status))
+        except CallErrorReplyError:
+            self.status_errors += 1
 
     def _connect_failed(self, kind: str) -> None:
         self.connect_failures[kind] += 1
