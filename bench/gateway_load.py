@@ -465,6 +465,9 @@ async def drive(
         "boot_pending": sum(item.get("boot_pending", 0) for item in ready),
         "setup_status_errors": sum(item.get("setup_status_errors", 0) for item in ready),
         "rejoined": sum(item.get("rejoined", 0) for item in done),
+        "rejoins_given_up": sum(item.get("rejoins_given_up", 0) for item in done),
+        "rejoining_at_end": sum(item.get("rejoining", 0) for item in done),
+        "rejoin_failures": dict(sum((Counter(item.get("rejoin_failures", {})) for item in done), Counter())),
         "window_s": round(window, 2),
         "held": held,
         "messages": replies,
@@ -880,6 +883,10 @@ def table(document: dict[str, Any]) -> str:
     row("connect + boot, all chargers", lambda r: f"{r['connect_s']:.1f} s")
     row("connects answered 503, retried", lambda r: str(r.get("busy_retries", 0)))
     row("set-ups begun again / closed, came back", lambda r: f"{r.get('setup_retries', 0)} / {r.get('rejoined', 0)}")
+    row(
+        "not held: on the way back / given up",
+        lambda r: f"{r.get('rejoining_at_end', 0)} / {r.get('rejoins_given_up', 0)}",
+    )
     row("boots answered Pending, booted again", lambda r: str(r.get("boot_pending", 0)))
     row("set-up status errors, passed over", lambda r: str(r.get("setup_status_errors", 0)))
     row("window", lambda r: f"{r['window_s']:.1f} s")

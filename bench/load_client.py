@@ -396,6 +396,7 @@ class _Worker:
         self.addresses: dict[str, str | None] = {}
         self.statuses: dict[str, str] = {}  # the connector status each charger reported last
         self.rejoins = _Storm()  # realistic: chargers that came back after the gateway closed them
+        self.rejoins_given_up = 0  # realistic: closed by the gateway and not back within REJOIN_S
 
     async def run(self) -> None:
         plan = self.plan
@@ -555,7 +556,10 @@ class _Worker:
             except ChargerGoneError:
                 # Closed by the gateway (1013 for a transaction message it could not store): a charger
                 # reconnects, and sends again what was not answered.
-                if self.stop.is_set() or not await self._return(charger, time.monotonic() + REJOIN_S, self.rejoins):
+                if self.stop.is_set():
+                    return
+                if not await self._return(charger, time.monotonic() + REJOIN_S, self.rejoins):
+                    self.rejoins_given_up += 1
                     return
 
     async def _lane(self, charger: LeanCharger, offset: int) -> None:
@@ -612,6 +616,10 @@ class _Worker:
                 "client_cpu_s": cpu_s,
                 "error_samples": stats.error_samples,
                 "rejoined": len(self.rejoins.reconnected_at),
+                # Why a charger that connected is not held at the end: given up, or still on its way back.
+                "rejoins_given_up": self.rejoins_given_up,
+                "rejoining": sum(1 for charger in self.up if not charger.open) - self.rejoins_given_up,
+                "rejoin_failures": dict(self.rejoins.failures),
             }
         )
 
