@@ -10,6 +10,8 @@ from collections.abc import AsyncIterator
 
 import asyncpg
 
+from chargeops.ocpp_gateway.store import Store
+
 WAITING_ON_A_LOCK = "SELECT count(*) FROM pg_stat_activity WHERE wait_event_type = 'Lock'"
 
 
@@ -19,6 +21,7 @@ class RowLock:
     def __init__(self, connection: asyncpg.Connection, transaction: asyncpg.transaction.Transaction) -> None:
         self._connection = connection
         self._transaction = transaction
+        self._released = False
 
     async def until_waited_on(self, timeout_s: float = 10.0) -> None:
         """Return once some session waits for a lock (PostgreSQL has no event to await instead)."""
@@ -30,7 +33,9 @@ class RowLock:
 
     async def release(self) -> None:
         """End the locking transaction: the waiting write goes on."""
-        await self._transaction.rollback()
+        if not self._released:
+            self._released = True
+            await self._transaction.rollback()
 
 
 @contextlib.asynccontextmanager
@@ -44,3 +49,19 @@ async def observed_row_locked(database_url: str, cp_id: str) -> AsyncIterator[Ro
         yield RowLock(connection, transaction)
     finally:
         await connection.close()
+
+
+@contextlib.asynccontextmanager
+async def write_waiting_on_a_row_lock(store: Store, database_url: str, cp_id: str = "LOCKED") -> AsyncIterator[RowLock]:
+    """A write of ``cp_id``'s observed state waiting on its locked row, holding one of ``store``'s pooled
+    connections (with a pool of one, the pool), until the lock is released or the block ends; the write is
+    awaited on leaving."""
+    await store.update_observed(cp_id, {"connected": False})
+    async with observed_row_locked(database_url, cp_id) as lock:
+        write = asyncio.create_task(store.update_observed(cp_id, {"connected": True}))
+        await lock.until_waited_on()
+        try:
+            yield lock
+        finally:
+            await lock.release()
+            await write

@@ -19,7 +19,7 @@ from tests.e2e.harness import (
     gateway_settings,
     running_gateway,
 )
-from tests.row_locks import observed_row_locked
+from tests.row_locks import observed_row_locked, write_waiting_on_a_row_lock
 
 pytestmark = pytest.mark.e2e
 
@@ -122,20 +122,13 @@ async def test_a_store_too_busy_to_read_in_time_is_answered_503_not_dropped(post
     store = await Store.open(postgres_database, engine_options={"pool_size": 1, "max_overflow": 0})
     async with gateway_on(store, postgres_database) as running, control_client(running) as control:
         await known(control, "CP-1")
-        await store.update_observed("LOCKED", {"connected": False})
-        async with observed_row_locked(postgres_database, "LOCKED") as lock:
-            blocked = asyncio.create_task(store.update_observed("LOCKED", {"connected": True}))
-            await lock.until_waited_on()
-
+        async with write_waiting_on_a_row_lock(store, postgres_database):
             with pytest.raises(InvalidStatus) as refused:
                 await connect_charger(running, "CP-1")
             response = refused.value.response
             assert response.status_code == 503
             assert int(response.headers["Retry-After"]) == STORE_RETRY_AFTER_S
             assert f"too slow to answer within {LOGIN_READ_LIMIT_S:g} s" in response.body.decode()
-
-            await lock.release()
-            await blocked
         # The read given up on finished and gave its connection back: the charger's retry gets in.
         connection = await connect_charger(running, "CP-1")
         assert connection.subprotocol == "ocpp1.6"
@@ -178,11 +171,7 @@ async def test_a_chargers_retries_share_the_login_read_still_queued(postgres_dat
     store.login = counted_login  # type: ignore[method-assign]
     async with gateway_on(store, postgres_database) as running, control_client(running) as control:
         await known(control, "CP-1")
-        await store.update_observed("LOCKED", {"connected": False})
-        async with observed_row_locked(postgres_database, "LOCKED") as lock:
-            blocked = asyncio.create_task(store.update_observed("LOCKED", {"connected": True}))
-            await lock.until_waited_on()
-
+        async with write_waiting_on_a_row_lock(store, postgres_database):
             attempts = await asyncio.gather(
                 *(connect_charger(running, "CP-1") for _ in range(3)), return_exceptions=True
             )
@@ -190,9 +179,6 @@ async def test_a_chargers_retries_share_the_login_read_still_queued(postgres_dat
                 assert isinstance(refused, InvalidStatus)
                 assert refused.response.status_code == 503
             assert reads == ["CP-1"]
-
-            await lock.release()
-            await blocked
         connection = await connect_charger(running, "CP-1")
         assert connection.subprotocol == "ocpp1.6"
         await connection.close()
