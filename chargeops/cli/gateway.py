@@ -99,6 +99,10 @@ def gateway(  # noqa: PLR0917 - click passes one argument per option
     logging.basicConfig(level=log_level.upper(), format="%(asctime)s %(levelname)s %(name)s %(message)s")
     # The ocpp library logs every frame at INFO, id tags included: quiet unless asked for (as simulate).
     logging.getLogger(session.WIRE_LOGGER.name).setLevel(logging.INFO if wire_log else logging.WARNING)
+    # websockets logs each connection opened or refused at INFO without the charger's id, which our own
+    # line has: noise (and CPU) at tens of thousands of chargers. Its warnings and errors still show.
+    if log_level.upper() != "DEBUG":
+        logging.getLogger("websockets.server").setLevel(logging.WARNING)
     token = token_file.read_text().strip() if token_file else os.environ.get(TOKEN_ENV, "")
     if not token:
         raise click.UsageError(f"give the control API token with --token-file or ${TOKEN_ENV}")

@@ -5,6 +5,7 @@ SIGKILL in the middle of transactions is counted); here: what a crash leaves in 
 """
 
 import asyncio
+import contextlib
 import os
 import secrets
 import signal
@@ -12,6 +13,7 @@ import socket
 import sys
 from collections.abc import AsyncIterator, Sequence
 from pathlib import Path
+from typing import IO
 
 import aiohttp
 import pytest
@@ -33,10 +35,20 @@ def free_port() -> int:
 
 class GatewayProcess:
     """``chargeops gateway`` as a child process that can be killed and started again on the same ports;
-    ``extra_args`` are more of its flags (a replica id, say)."""
+    ``extra_args`` are more of its flags (a replica id, say); its log goes to ``log_path`` when given."""
 
-    def __init__(self, database_url: str, *, token: str | None = None, extra_args: Sequence[str] = ()) -> None:
+    def __init__(
+        self,
+        database_url: str,
+        *,
+        token: str | None = None,
+        extra_args: Sequence[str] = (),
+        log_level: str = "WARNING",
+        log_path: Path | None = None,
+    ) -> None:
         self.database_url = database_url
+        self.log_level = log_level
+        self.log_path = log_path
         self.ocpp_port = free_port()
         self.control_port = free_port()
         self.token = token or secrets.token_urlsafe(24)
@@ -58,7 +70,12 @@ class GatewayProcess:
 
     async def launch(self) -> None:
         """Start the process, not waiting for it."""
-        self.process = await asyncio.create_subprocess_exec(
+        with contextlib.ExitStack() as files:
+            log = files.enter_context(self.log_path.open("a")) if self.log_path else None
+            self.process = await self._spawn(log)
+
+    async def _spawn(self, log: IO[str] | None) -> asyncio.subprocess.Process:
+        return await asyncio.create_subprocess_exec(
             str(Path(sys.executable).parent / "chargeops"),
             "gateway",
             "--listen",
@@ -71,8 +88,9 @@ class GatewayProcess:
             "--response-timeout",
             "5",
             "--log-level",
-            "WARNING",
+            self.log_level,
             env={**os.environ, "CHARGEOPS_GATEWAY_TOKEN": self.token},
+            stderr=log,
         )
 
     async def wait_ready(self, timeout_s: float = 30) -> None:
