@@ -103,3 +103,20 @@ def test_replicas_on_postgres_share_the_chargers_and_report_the_database() -> No
     assert result["server_log_warnings"] == 0, result["server_log_samples"]
     assert result["database_cpu_percent"] is not None
     assert result["server_loop_lag"]["samples"] > 0
+
+
+@pytest.mark.postgres
+def test_a_reconnect_storm_over_replicas_restarts_them_all_and_brings_every_charger_back() -> None:
+    document = run_benchmark(
+        "--mode", "reconnect-storm", "--chargers", "12", "--replicas", "3", "--postgres",
+        "--storm-timeout-s", "60", "--settle-timeout-s", "60",
+    )  # fmt: skip
+    result = document["gateway"]
+    assert result["replicas"] == 3
+    # Every replica was stopped: each one's chargers were cut, not only the first one's.
+    assert result["cut"] == 12
+    assert result["reconnected"] == 12
+    assert result["converged"] == 12
+    assert result["changed_after_restart"] == 0
+    assert result["held"] == 12
+    assert result["server_log_warnings"] == 0, result["server_log_samples"]
