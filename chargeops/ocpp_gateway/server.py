@@ -17,13 +17,12 @@ from typing import Any
 
 from websockets.asyncio.server import ServerConnection
 from websockets.datastructures import Headers
-from websockets.exceptions import ConnectionClosed
 from websockets.http11 import Request, Response
 from websockets.typing import Subprotocol
 
 from chargeops.api.gateway import StoredDesiredState
 from chargeops.api.v1alpha1 import OcppVersion
-from chargeops.ocpp_gateway import auth, metrics, seams
+from chargeops.ocpp_gateway import auth, inbox, metrics, seams
 from chargeops.ocpp_gateway.context import ChargerContext, Clock, charger_logger
 from chargeops.ocpp_gateway.convergence.runner import ConvergenceRunner
 from chargeops.ocpp_gateway.registry import REPLACED_CLOSE_CODE, REPLACED_REASON, LiveCharger, Registry
@@ -226,10 +225,10 @@ class ChargerServer:
             await self._disconnected(live)
 
     async def _receive(self, live: LiveCharger) -> None:
-        with contextlib.suppress(ConnectionClosed):
-            async for raw in live.connection:
-                live.ctx.last_seen = live.ctx.now()
-                await live.session.route_message(raw)
+        def seen() -> None:
+            live.ctx.last_seen = live.ctx.now()
+
+        await inbox.route_frames(live.connection, live.session.route_message, seen)
 
     async def _disconnected(self, live: LiveCharger) -> None:
         current = self.registry.detach(live)
