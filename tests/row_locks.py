@@ -15,6 +15,15 @@ from chargeops.ocpp_gateway.store import Store
 WAITING_ON_A_LOCK = "SELECT count(*) FROM pg_stat_activity WHERE wait_event_type = 'Lock'"
 
 
+async def until_a_session_waits_on_a_lock(connection: asyncpg.Connection, timeout_s: float = 10.0) -> None:
+    """Return once some session waits for a lock (PostgreSQL has no event to await instead)."""
+    async with asyncio.timeout(timeout_s):
+        while True:
+            if await connection.fetchval(WAITING_ON_A_LOCK):
+                return
+            await asyncio.sleep(0.05)
+
+
 class RowLock:
     """The other session holding the lock."""
 
@@ -24,12 +33,8 @@ class RowLock:
         self._released = False
 
     async def until_waited_on(self, timeout_s: float = 10.0) -> None:
-        """Return once some session waits for a lock (PostgreSQL has no event to await instead)."""
-        async with asyncio.timeout(timeout_s):
-            while True:
-                if await self._connection.fetchval(WAITING_ON_A_LOCK):
-                    return
-                await asyncio.sleep(0.05)
+        """Return once some session waits for a lock."""
+        await until_a_session_waits_on_a_lock(self._connection, timeout_s)
 
     async def release(self) -> None:
         """End the locking transaction: the waiting write goes on."""

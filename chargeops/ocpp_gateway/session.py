@@ -10,7 +10,9 @@ One exception to answering everything: a transaction-related message the store c
 down) gets no answer and the connection is closed (1013, try again later). A CALLERROR would make the
 charger retry it ``TransactionMessageAttempts`` times and then drop it (OCPP 1.6 §3.8), so a long outage
 would lose sessions; an unanswered message stays at the head of the charger's queue and is delivered again
-after it reconnects, however long that takes.
+after it reconnects, however long that takes. Any other message the store cannot take is answered
+InternalError (the charger sends no copy it would count) and logged as one warning line, not the library's
+traceback: under overload it is expected, and at 50,000 chargers the tracebacks buried everything else.
 """
 
 import functools
@@ -21,8 +23,8 @@ from collections.abc import Callable
 from typing import Any, TypeVar, cast
 
 from ocpp import routing
+from ocpp.exceptions import InternalError, NotSupportedError, OCPPError
 from ocpp.exceptions import NotImplementedError as NotImplementedError_
-from ocpp.exceptions import NotSupportedError, OCPPError
 from ocpp.messages import Call, MessageType, unpack
 from ocpp.v16 import ChargePoint as ChargePoint16
 from ocpp.v16.enums import Action as Action16
@@ -63,10 +65,11 @@ TRY_AGAIN_LATER_CLOSE_CODE = 1013
 
 
 class StoreOutage(BaseException):
-    """A transaction-related message could not be stored because the store is unavailable.
+    """A charger's message could not be stored because the store is unavailable.
 
     A BaseException, so that it passes the ``ocpp`` library's ``except Exception`` around handlers (which
-    would answer InternalError) and reaches ``RoutingMixin._answer``, which closes the connection instead.
+    would log a traceback and answer InternalError) and reaches ``RoutingMixin._answer``, which closes the
+    connection for a transaction message and answers InternalError, with one log line, for any other.
     """
 
     def __init__(self, error: store_errors.StoreUnavailableError) -> None:
@@ -74,7 +77,7 @@ class StoreOutage(BaseException):
         self.error = error
 
 
-def _unanswered_on_outage(handler: Handler) -> Handler:
+def _outage_raised_past_the_library(handler: Handler) -> Handler:
     @functools.wraps(handler)
     async def handle(*args: Any, **kwargs: Any) -> Any:
         try:
@@ -89,8 +92,7 @@ def on(action: str) -> Callable[[Handler], Handler]:
     """The library's ``@on``, typed: marks a method as the handler of a charger's ``action``."""
 
     def mark(handler: Handler) -> Handler:
-        if action in TRANSACTION_ACTIONS:
-            handler = _unanswered_on_outage(handler)
+        handler = _outage_raised_past_the_library(handler)
         # The library asks inspect.signature(handler) on every call it routes (does it take
         # call_unique_id?); computed once here, inspect finds it in __signature__ instead of rebuilding it.
         handler.__signature__ = inspect.signature(handler)  # type: ignore[attr-defined]
@@ -142,7 +144,10 @@ class RoutingMixin:
             raise  # the charger left before its answer went out: the connection ends, nothing to answer
         except StoreOutage as outage:
             result = "StoreUnavailable"
-            await self._hang_up_unanswered(msg, outage.error)
+            if msg.action in TRANSACTION_ACTIONS:
+                await self._hang_up_unanswered(msg, outage.error)
+            else:
+                await self._answer_store_unavailable(msg, outage.error)
         except OCPPError as error:
             result = error.code
             await self._send(msg.create_call_error(error).to_json())
@@ -165,6 +170,16 @@ class RoutingMixin:
         )
         connection: Any = self._connection  # type: ignore[attr-defined]
         await connection.close(TRY_AGAIN_LATER_CLOSE_CODE, "Store unavailable; reconnect and deliver again")
+
+    async def _answer_store_unavailable(self, msg: Call, error: Exception) -> None:
+        self.ctx.logger.warning(
+            "%s (message id %s) not handled, the store is unavailable (%s): answered InternalError.",
+            msg.action,
+            msg.unique_id,
+            error,
+        )
+        unavailable = InternalError(description="The central system's store is unavailable; try again later.")
+        await self._send(msg.create_call_error(unavailable).to_json())
 
     def _require_handler(self, action: str) -> None:
         """OCPP-J §4.2.3: NotImplemented for an action the receiver does not know, NotSupported for one it

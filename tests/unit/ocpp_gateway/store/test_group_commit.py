@@ -8,10 +8,12 @@ table holds afterwards, on both backends.
 import asyncio
 from collections.abc import AsyncIterator
 
+import asyncpg
 import pytest
 from sqlalchemy import Connection, text
 
 from chargeops.ocpp_gateway.store import database, errors
+from tests.row_locks import until_a_session_waits_on_a_lock
 
 WRITES = 12
 FAILING = 5
@@ -74,3 +76,36 @@ async def test_writes_that_arrive_together_share_a_transaction_on_postgresql(db:
     transaction_ids = await asyncio.gather(*(db.write(_transaction_id) for _ in range(WRITES)))
 
     assert len(set(transaction_ids)) < WRITES
+
+
+def _lock_both_then_insert(_db: database.Database, conn: Connection, n: int) -> int:
+    conn.execute(text("SELECT k FROM locks WHERE k = 1 FOR UPDATE"))
+    conn.execute(text("SELECT k FROM locks WHERE k = 2 FOR UPDATE"))
+    return _insert(_db, conn, n)
+
+
+@pytest.mark.parametrize("store_url", [pytest.param("postgresql", marks=pytest.mark.postgres)], indirect=True)
+async def test_a_batch_postgresql_aborts_to_break_a_deadlock_runs_again_and_commits(
+    db: database.Database, store_url: str
+) -> None:
+    # Found at 50,000 chargers: such writes failed as if the store were down (StatusNotifications were
+    # answered InternalError), though none of them was at fault.
+    await db.write(lambda _db, conn: conn.execute(text("CREATE TABLE locks (k INTEGER PRIMARY KEY)")))
+    await db.write(lambda _db, conn: conn.execute(text("INSERT INTO locks VALUES (1), (2)")))
+    other = await asyncpg.connect(store_url.replace("postgresql+asyncpg://", "postgresql://"))
+    try:
+        # The other session waits longer before it looks for a deadlock, so PostgreSQL aborts the batch.
+        await other.execute("SET deadlock_timeout = '30s'")
+        transaction = other.transaction()
+        await transaction.start()
+        await other.execute("SELECT k FROM locks WHERE k = 2 FOR UPDATE")
+        write = asyncio.create_task(db.write(_lock_both_then_insert, 7))
+        await until_a_session_waits_on_a_lock(other)
+        # Holding 2 and now waiting for 1, which the batch holds while it waits for 2: a cycle.
+        await asyncio.wait_for(other.execute("SELECT k FROM locks WHERE k = 1 FOR UPDATE"), 20)
+        await transaction.rollback()
+
+        assert await asyncio.wait_for(write, 20) == 7
+    finally:
+        await other.close()
+    assert await db.read(_numbers) == [7]
