@@ -65,11 +65,17 @@ SUPPORTED_DRIVERS = ("sqlite+aiosqlite (or sqlite)", "postgresql+asyncpg")
 _SQLITE_BUSY_TIMEOUT_MS = 10_000
 
 # PostgreSQL writes commit in batches (``Database._group_commit``) on at most this many pooled connections
-# at once, leaving the rest of the pool (5 + 10 overflow by default) to reads. Sending BEGIN and COMMIT
+# at once, leaving the rest of the pool (``_POSTGRES_POOL``) to reads. Sending BEGIN and COMMIT
 # was a third of a gateway's CPU at 50,000 chargers connecting (py-spy; loopback socket writes).
 _POSTGRES_COMMITTERS = 8
 # Writes in one PostgreSQL batch at most, so that a burst is shared out over the committers.
 _POSTGRES_BATCH_LIMIT = 100
+# PostgreSQL connections kept open, and no more opened. SQLAlchemy's default (5, and 10 more "overflow"
+# connections closed as soon as they are returned while 5 are idle) opened and closed a connection every
+# few seconds per gateway under steady load: at 50,000 chargers no PostgreSQL backend was older than 45 s,
+# and each new one costs a backend start and the driver's setup queries on both sides. Three replicas hold
+# 45, within PostgreSQL's default max_connections of 100. ``engine_options`` may size it otherwise.
+_POSTGRES_POOL = {"pool_size": 15, "max_overflow": 0}
 
 # Times a PostgreSQL batch aborted to break a deadlock is run again; the other transaction has gone on, so
 # the first retry nearly always commits.
@@ -130,7 +136,8 @@ class Database:
         if parsed.drivername in SQLITE_DRIVERS:
             return cls(dialect="sqlite", sync_engine=_sqlite_engine(parsed, options), async_engine=None)
         if parsed.drivername in POSTGRESQL_DRIVERS:
-            return cls(dialect="postgresql", sync_engine=None, async_engine=create_async_engine(parsed, **options))
+            engine = create_async_engine(parsed, **{**_POSTGRES_POOL, **options})
+            return cls(dialect="postgresql", sync_engine=None, async_engine=engine)
         raise errors.UnsupportedDatabaseUrlError(
             f"The store supports {' and '.join(SUPPORTED_DRIVERS)} URLs, not {parsed.drivername}.",
             url=parsed.render_as_string(hide_password=True),
