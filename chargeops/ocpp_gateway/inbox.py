@@ -38,7 +38,7 @@ def is_reply(raw: Frame) -> bool:
 async def route_frames(frames: AsyncIterable[Frame], route: Route, on_frame: Callable[[], None]) -> None:
     """Route every frame of ``frames`` until it ends or the connection closes; ``on_frame`` is called as
     each arrives. Returns once the calls read before the end have been answered (or the connection
-    closed under them); cancelled, it cancels the call being answered too."""
+    closed under them); cancelled, it cancels the call being answered too and returns once that ended."""
     calls: asyncio.Queue[Frame | None] = asyncio.Queue(maxsize=CALLS_READ_AHEAD)
     answering = asyncio.create_task(_answer_calls(calls, route))
     try:
@@ -54,12 +54,19 @@ async def route_frames(frames: AsyncIterable[Frame], route: Route, on_frame: Cal
             await answering
     finally:
         answering.cancel()
+        # Waited for, as when calls were answered in this task: the caller records the connection's end
+        # only once no handler runs. (gather: a cancellation of this task while waiting still propagates.)
+        await asyncio.gather(answering, return_exceptions=True)
 
 
 async def _queued(calls: "asyncio.Queue[Frame | None]", item: Frame | None, answering: "asyncio.Task[None]") -> bool:
     """Queue ``item``, waiting while the queue is full; False when the answering task ended instead."""
     if answering.done():
         return False
+    if not calls.full():  # the usual case, on every call a charger sends: no task to wait on
+        calls.put_nowait(item)
+        await asyncio.sleep(0)  # the answering task starts on it before the next frame is read, as before
+        return True
     putting = asyncio.ensure_future(calls.put(item))
     await asyncio.wait((putting, answering), return_when=asyncio.FIRST_COMPLETED)
     if putting.done():
