@@ -11,6 +11,7 @@ from collections.abc import AsyncIterator
 import asyncpg
 
 from chargeops.ocpp_gateway.store import Store
+from chargeops.ocpp_gateway.store.listener import asyncpg_dsn
 
 WAITING_ON_A_LOCK = "SELECT count(*) FROM pg_stat_activity WHERE wait_event_type = 'Lock'"
 
@@ -46,7 +47,7 @@ class RowLock:
 @contextlib.asynccontextmanager
 async def observed_row_locked(database_url: str, cp_id: str) -> AsyncIterator[RowLock]:
     """Lock ``cp_id``'s row of ``observed_states`` (it must exist) until released or the block ends."""
-    connection = await asyncpg.connect(database_url.replace("postgresql+asyncpg://", "postgresql://"))
+    connection = await asyncpg.connect(asyncpg_dsn(database_url))
     try:
         transaction = connection.transaction()
         await transaction.start()

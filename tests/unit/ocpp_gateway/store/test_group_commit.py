@@ -13,6 +13,7 @@ import pytest
 from sqlalchemy import Connection, text
 
 from chargeops.ocpp_gateway.store import database, errors
+from chargeops.ocpp_gateway.store.listener import asyncpg_dsn
 from tests.row_locks import until_a_session_waits_on_a_lock
 
 WRITES = 12
@@ -92,7 +93,7 @@ async def test_a_batch_postgresql_aborts_to_break_a_deadlock_runs_again_and_comm
     # answered InternalError), though none of them was at fault.
     await db.write(lambda _db, conn: conn.execute(text("CREATE TABLE locks (k INTEGER PRIMARY KEY)")))
     await db.write(lambda _db, conn: conn.execute(text("INSERT INTO locks VALUES (1), (2)")))
-    other = await asyncpg.connect(store_url.replace("postgresql+asyncpg://", "postgresql://"))
+    other = await asyncpg.connect(asyncpg_dsn(store_url))
     try:
         # The other session waits longer before it looks for a deadlock, so PostgreSQL aborts the batch.
         await other.execute("SET deadlock_timeout = '30s'")
