@@ -63,8 +63,10 @@ FACTORY_CONFIGURATION = {
     "SendLocalListMaxLength": "250",
     "MeterValueSampleInterval": "60",
 }
-# How often a charger answered 503 comes back after the Retry-After it was given, before giving up.
-BUSY_RETRIES = 50
+# How long a charger answered 503 keeps coming back after the Retry-After it was given, before giving up.
+# Real chargers never give up; an overloaded gateway asks for 10-30 s (``admission``), and at 50,000
+# chargers connecting takes about half an hour, so a count (50 was the limit) ran out in the queue.
+BUSY_GIVE_UP_S = 3600.0
 # Boot answers after which a charger boots again, after their interval (OCPP 1.6 §4.2): the gateway says
 # Pending while its store cannot take the boot. The echo server's empty answer is neither.
 BOOT_AGAIN = frozenset({"Pending", "Rejected"})
@@ -491,7 +493,7 @@ class _Worker:
     async def _connect_and_boot(self, charger: LeanCharger, address: str | None, gate: asyncio.Semaphore) -> Any:
         """Connect, coming back after Retry-After while answered 503, and boot once; the boot's answer."""
         plan = self.plan
-        attempt = 0
+        give_up = time.monotonic() + BUSY_GIVE_UP_S
         while True:
             async with gate:
                 try:
@@ -500,13 +502,12 @@ class _Worker:
                     )
                 except InvalidStatus as error:
                     retry_after_s = _retry_after_s(error)
-                    if retry_after_s is None or attempt == BUSY_RETRIES:
+                    if retry_after_s is None or time.monotonic() + retry_after_s > give_up:
                         raise
                 else:
                     self._spawn(charger.read_loop())
                     return await charger.call("BootNotification", charger.boot_notification())
             # The gateway is busy and said when to come back (503, Retry-After): a charger does.
-            attempt += 1
             self.busy_retries += 1
             await asyncio.sleep(retry_after_s)
 

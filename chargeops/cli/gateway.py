@@ -66,6 +66,12 @@ def _split(address: str, *, default_port: int) -> tuple[str, int]:
     help="Seconds a charger waits for its handshake: a password check queued longer is answered 503 (Retry-After).",
 )
 @click.option(
+    "--overload-lag",
+    default=0.25,
+    show_default=True,
+    help="Seconds late the event loop may run before new chargers are answered 503 (Retry-After); 0 admits all.",
+)
+@click.option(
     "--replica-id",
     default=None,
     help="This process's name among the replicas sharing a PostgreSQL store (default: <hostname>-<pid>).",
@@ -90,6 +96,7 @@ def gateway(  # noqa: PLR0917 - click passes one argument per option
     dev_accept_unknown: bool,
     response_timeout: float,
     password_wait_limit: float,
+    overload_lag: float,
     replica_id: str | None,
     lease_interval: float,
     log_level: str,
@@ -122,6 +129,7 @@ def gateway(  # noqa: PLR0917 - click passes one argument per option
         dev_accept_unknown=dev_accept_unknown,
         response_timeout_s=response_timeout,
         password_wait_limit_s=password_wait_limit,
+        overload_lag_s=overload_lag or None,
         replica_id=replica_id or default_replica_id(),
         lease_interval_s=lease_interval,
     )

@@ -156,7 +156,9 @@ class Gateway:
                 ttl_s=self.settings.lease_ttl_s,
             )
             await self._lease.start()
-        self._loop_lag = asyncio.create_task(metrics.sample_event_loop_lag(), name="event-loop-lag")
+        self._loop_lag = asyncio.create_task(
+            metrics.sample_event_loop_lag(self.chargers.admission.observe_lag), name="event-loop-lag"
+        )
         log.info(
             "Gateway replica %s listening: chargers on %s://%s:%s/ocpp/{id}, control API on http://%s:%s.",
             self.settings.replica_id,

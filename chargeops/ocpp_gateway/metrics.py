@@ -6,6 +6,7 @@ Labels are bounded: OCPP action names and result codes, never charger ids.
 
 import asyncio
 import functools
+from collections.abc import Callable
 
 from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram
 
@@ -60,13 +61,19 @@ EVENT_LOOP_LAG = Histogram(
 LOOP_LAG_INTERVAL_S = 0.5
 
 
-async def sample_event_loop_lag(interval_s: float = LOOP_LAG_INTERVAL_S) -> None:
-    """Observe EVENT_LOOP_LAG until cancelled: how much later than asked each sleep of ``interval_s`` ends."""
+async def sample_event_loop_lag(
+    also: Callable[[float], None] | None = None, *, interval_s: float = LOOP_LAG_INTERVAL_S
+) -> None:
+    """Observe EVENT_LOOP_LAG until cancelled: how much later than asked each sleep of ``interval_s`` ends.
+    Each sample is passed to ``also`` too (the gateway's admission control)."""
     loop = asyncio.get_running_loop()
     while True:
         started = loop.time()
         await asyncio.sleep(interval_s)
-        EVENT_LOOP_LAG.observe(max(0.0, loop.time() - started - interval_s))
+        lag = max(0.0, loop.time() - started - interval_s)
+        EVENT_LOOP_LAG.observe(lag)
+        if also is not None:
+            also(lag)
 
 
 # Every call a charger makes counts once in MESSAGES and CALL_LATENCY. ``labels()`` takes a lock and

@@ -3,8 +3,9 @@
 ``Gateway`` (``app.py``) serves ``ChargerServer.handshake`` as websockets' ``process_request`` and
 ``ChargerServer.serve_connection`` as the connection handler. The handshake refuses, with a reason in the
 response body and a log line: a path that is not ``/ocpp/{id}``, no supported subprotocol, an unknown
-id, a missing or wrong password (401), security profile 2 over plain TCP, and a password check that
-could not be answered before the charger gives up (503 with Retry-After, ``store.credentials``).
+id, a missing or wrong password (401), security profile 2 over plain TCP, a password check that could
+not be answered before the charger gives up (503 with Retry-After, ``store.credentials``), and any new
+charger while the gateway is overloaded (503 with Retry-After, ``admission``).
 """
 
 import asyncio
@@ -23,6 +24,7 @@ from websockets.typing import Subprotocol
 from chargeops.api.gateway import StoredDesiredState
 from chargeops.api.v1alpha1 import OcppVersion
 from chargeops.ocpp_gateway import auth, inbox, metrics, seams
+from chargeops.ocpp_gateway.admission import Admission
 from chargeops.ocpp_gateway.context import ChargerContext, Clock, charger_logger
 from chargeops.ocpp_gateway.convergence.runner import ConvergenceRunner
 from chargeops.ocpp_gateway.registry import REPLACED_CLOSE_CODE, REPLACED_REASON, LiveCharger, Registry
@@ -52,12 +54,15 @@ class ChargerServer:
         self.store = store
         self.registry = registry
         self.clock = clock
+        self.admission = Admission(settings.overload_lag_s)
         # Between the handshake and the handler: what the handshake decided about each connection.
         self._admitted: dict[ServerConnection, tuple[str, OcppVersion, StoredDesiredState | None]] = {}
         # Login reads under way, by charger: a charger's retries share one (``_login``).
         self._logins: dict[str, asyncio.Future[seams.Login]] = {}
 
-    async def handshake(self, connection: ServerConnection, request: Request) -> Response | None:
+    async def handshake(  # noqa: PLR0911 - one early answer per reason a charger is refused
+        self, connection: ServerConnection, request: Request
+    ) -> Response | None:
         """websockets' ``process_request``: admit the connection, or answer why not."""
         cp_id = auth.charge_point_id(request.path)
         if cp_id is None:
@@ -66,6 +71,16 @@ class ChargerServer:
                 http.HTTPStatus.NOT_FOUND,
                 "BadPath",
                 "Connect to /ocpp/{chargePointId}; the id is 1-48 characters of A-Z a-z 0-9 *_=+|@.-",
+            )
+        if self.admission.overloaded:
+            # Before the store is asked anything: a refusal must cost the overloaded process next to nothing.
+            return _refuse(
+                connection,
+                http.HTTPStatus.SERVICE_UNAVAILABLE,
+                "Overloaded",
+                f"Charge point {cp_id}: the gateway is overloaded; try again later.",
+                headers={"Retry-After": str(self.admission.refuse())},
+                logged=False,  # ``admission`` logs the episode, not each of thousands of refusals
             )
         offered = _offered_subprotocols(request.headers)
         try:
@@ -280,8 +295,10 @@ def _refuse(
     message: str,
     *,
     headers: Mapping[str, str] | None = None,
+    logged: bool = True,
 ) -> Response:
-    log.warning("Connection refused (%s): %s", reason, message)
+    if logged:
+        log.warning("Connection refused (%s): %s", reason, message)
     metrics.CONNECTIONS_REFUSED.labels(reason).inc()
     response = connection.respond(status, message + "\n")
     if status is http.HTTPStatus.UNAUTHORIZED:

@@ -43,6 +43,10 @@ class GatewaySettings:
     # within it, queue included, is refused with 503 instead of queued (``store.credentials``).
     password_wait_limit_s: float = 10.0
     boot_wait_s: float = 5.0
+    # While the event loop runs this late, new chargers are answered 503 with Retry-After (``admission``);
+    # None admits every charger. At 50,000 chargers held, the lag's p99 was within 0.1 s; each statement of a
+    # PostgreSQL transaction waits about one lag, so a loop this late already holds row locks too long.
+    overload_lag_s: float | None = 0.25
     drift_interval_s: float = 600.0
     max_frame_bytes: int = DEFAULT_MAX_FRAME_BYTES
     ping_interval_s: float | None = 60.0
@@ -60,6 +64,8 @@ class GatewaySettings:
             raise GatewayConfigError("the control API read token must differ from the API token")
         if not 1 <= len(self.replica_id) <= REPLICA_ID_MAX_LENGTH:
             raise GatewayConfigError(f"the replica id must be 1 to {REPLICA_ID_MAX_LENGTH} characters")
+        if self.overload_lag_s is not None and self.overload_lag_s <= 0:
+            raise GatewayConfigError("the overload lag must be positive (or none, to admit every charger)")
         if self.lease_interval_s <= 0:
             raise GatewayConfigError("the lease interval must be positive")
 

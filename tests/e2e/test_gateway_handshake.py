@@ -1,11 +1,15 @@
 """Who may connect: authenticated chargers in a supported protocol; everyone else gets a reason."""
 
 import asyncio
+import time
 from typing import Any
 
 import pytest
+from websockets.asyncio.client import ClientConnection
 from websockets.exceptions import InvalidStatus
 
+from chargeops.ocpp_gateway import metrics
+from chargeops.ocpp_gateway.admission import RETRY_AFTER_S
 from chargeops.ocpp_gateway.server import LOGIN_READ_LIMIT_S, STORE_RETRY_AFTER_S
 from chargeops.ocpp_gateway.session import TRY_AGAIN_LATER_CLOSE_CODE
 from chargeops.ocpp_gateway.store import Store
@@ -13,10 +17,12 @@ from tests.e2e.harness import (
     PASSWORD,
     Control,
     RawCharger,
+    RunningGateway,
     connect_charger,
     control_client,
     gateway_on,
     gateway_settings,
+    recv_reply,
     running_gateway,
 )
 from tests.row_locks import observed_row_locked, write_waiting_on_a_row_lock
@@ -182,3 +188,52 @@ async def test_a_chargers_retries_share_the_login_read_still_queued(postgres_dat
         connection = await connect_charger(running, "CP-1")
         assert connection.subprotocol == "ocpp1.6"
         await connection.close()
+
+
+async def admitted(gateway: RunningGateway, cp_id: str) -> ClientConnection:
+    """A connection for ``cp_id``, once the gateway (sharing this busy test's loop) admits one."""
+    async with asyncio.timeout(30):
+        while True:
+            try:
+                return await connect_charger(gateway, cp_id)
+            except InvalidStatus as refused:
+                if refused.response.status_code != 503:
+                    raise
+            await asyncio.sleep(0.5)
+
+
+async def test_an_overloaded_gateway_answers_new_chargers_503_and_serves_those_it_holds(database_url: str) -> None:
+    # Found at 50,000 chargers: gateways that took on chargers while their event loops ran seconds late
+    # starved their own PostgreSQL transactions until the store collapsed. Here the loop is held up on
+    # purpose, twice for a second: four times the limit, in two samples (one alone is a pause).
+    async with (
+        running_gateway(gateway_settings(database_url, overload_lag_s=0.25)) as gateway,
+        control_client(gateway) as control,
+    ):
+        await known(control, "CP-1")
+        await known(control, "CP-2")
+        held = await admitted(gateway, "CP-1")
+        refusals = refused_count("Overloaded")
+
+        for _ in range(2):
+            time.sleep(1.0)  # noqa: ASYNC251 - blocking the event loop is the point
+            await asyncio.sleep(0.6)  # the lag sampler wakes and reports it
+        with pytest.raises(InvalidStatus) as refused:
+            await connect_charger(gateway, "CP-2")
+        response = refused.value.response
+        assert response.status_code == 503
+        assert RETRY_AFTER_S[0] <= int(response.headers["Retry-After"]) <= RETRY_AFTER_S[1]
+        assert response.body.decode() == "Charge point CP-2: the gateway is overloaded; try again later.\n"
+        assert refused_count("Overloaded") == refusals + 1
+
+        await held.send('[2,"hb","Heartbeat",{}]')
+        assert (await recv_reply(held))[:2] == [3, "hb"]
+
+        again = await admitted(gateway, "CP-2")  # the loop caught up
+        assert (await control.observed("CP-2"))["connected"] is True
+        await again.close()
+        await held.close()
+
+
+def refused_count(reason: str) -> float:
+    return metrics.REGISTRY.get_sample_value("chargeops_gateway_connections_refused_total", {"reason": reason}) or 0.0

@@ -247,6 +247,7 @@ def test_gateway_has_no_api_token_probes_its_control_api_and_keeps_sqlite_on_a_v
         "--token-file=/var/run/chargeops/token",
         "--read-token-file=/var/run/chargeops/read-token",
         "--response-timeout=30",
+        "--overload-lag=0.25",
         "--log-level=INFO",
     ]
     assert gateway["livenessProbe"]["httpGet"] == {"path": "/healthz", "port": "control"}

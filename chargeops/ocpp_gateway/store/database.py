@@ -68,8 +68,12 @@ _SQLITE_BUSY_TIMEOUT_MS = 10_000
 # at once, leaving the rest of the pool (``_POSTGRES_POOL``) to reads. Sending BEGIN and COMMIT
 # was a third of a gateway's CPU at 50,000 chargers connecting (py-spy; loopback socket writes).
 _POSTGRES_COMMITTERS = 8
-# Writes in one PostgreSQL batch at most, so that a burst is shared out over the committers.
-_POSTGRES_BATCH_LIMIT = 100
+# Writes in one PostgreSQL batch at most, so that a burst is shared out over the committers, and because
+# a batch holds every row it wrote locked until its last write commits: each statement waits for the event
+# loop to come round, so at 50,000 chargers a batch of 100 (was the limit) held its locks for minutes while
+# other batches queued behind them. ``bench/store_throughput.py`` at 400 callers: no difference between 32
+# and 100 within the noise (1.6: 576, 664, 471 against 677, 641, 446 transactions/s).
+_POSTGRES_BATCH_LIMIT = 32
 # PostgreSQL connections kept open, and no more opened. SQLAlchemy's default (5, and 10 more "overflow"
 # connections closed as soon as they are returned while 5 are idle) opened and closed a connection every
 # few seconds per gateway under steady load: at 50,000 chargers no PostgreSQL backend was older than 45 s,
