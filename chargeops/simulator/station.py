@@ -3,10 +3,11 @@
 ``fleet`` runs many of these and the e2e tests drive single ones. ``Station.run()`` keeps a websocket open to
 ``{gateway_url}/{charge_point_id}`` with the OCPP-J subprotocol of its version and HTTP Basic credentials
 (security profile 1, or 2 with ``ssl_context``), reconnecting with exponential backoff and jitter whenever
-it is lost. On the first connection (and after a Reset) it boots: BootNotification until Accepted, waiting
-the answer's interval after Pending or Rejected (OCPP 1.6 §4.2, 2.0.1 B01 to B03); then it reports every
-connector's status, delivers its transaction queue (``outbox``) and sends a Heartbeat whenever nothing else
-was exchanged for HeartbeatInterval (§4.6). ``go_offline()`` / ``go_online()`` cut and restore the link on
+it is lost, and never sooner than a gateway answering 503 asked (``Retry-After``). On the first connection
+(and after a Reset) it boots: BootNotification until Accepted, waiting the answer's interval after Pending
+or Rejected (OCPP 1.6 §4.2, 2.0.1 B01 to B03); then it reports every connector's status, delivers its
+transaction queue (``outbox``) and sends a Heartbeat whenever nothing else was exchanged for
+HeartbeatInterval (§4.6). ``go_offline()`` / ``go_online()`` cut and restore the link on
 purpose, which is how tests make offline periods.
 """
 
@@ -91,6 +92,7 @@ class Station:
         while not self._closing:
             await self._want_online.wait()
             opened = False
+            asked_to_wait_s = 0.0
             try:
                 async with link.open_websocket(self.config, subprotocol=self.dialect.subprotocol) as websocket:
                     self.stats.connects += 1
@@ -101,14 +103,16 @@ class Station:
                 status = exc.response.status_code
                 self.stats.connect_failures += 1
                 self.stats.auth_failures += status == 401
+                asked_to_wait_s = retry_after_s(exc)
                 self._record(f"the gateway answered the upgrade with HTTP {status}")
             except (OSError, InvalidHandshake, TimeoutError, ConnectionClosed, errors.SimulatorError) as exc:
                 self.stats.connect_failures += not opened
                 self._record(f"connection failed or lost: {exc!r}")
             if self._closing or not self._want_online.is_set():
                 continue
-            # Full jitter, so a restarted gateway is not hit by every charger in the same instant.
-            await asyncio.sleep(self._rng.uniform(0, delay))
+            # Full jitter, so a restarted gateway is not hit by every charger in the same instant; never
+            # sooner than a busy gateway asked (503 with Retry-After).
+            await asyncio.sleep(max(asked_to_wait_s, self._rng.uniform(0, delay)))
             delay = min(delay * 2, self.config.reconnect_max_s)
 
     async def close(self) -> None:
@@ -306,3 +310,14 @@ class Station:
             charge_point_id=self.config.charge_point_id,
             last_error=self.last_error,
         )
+
+
+def retry_after_s(refused: InvalidStatus) -> float:
+    """The seconds a 503 answer asks to wait (``Retry-After`` as delay-seconds); 0 for any other answer."""
+    response = refused.response
+    if response.status_code != 503:
+        return 0.0
+    try:
+        return max(0.0, float(response.headers.get("Retry-After", "0")))
+    except ValueError:  # an HTTP date, which no gateway of ours sends: fall back to the backoff
+        return 0.0
