@@ -2,11 +2,15 @@
 
 A benchmark, not a test: it prints numbers. Each "1.6 transaction" is StartTransaction, one MeterValues
 and StopTransaction (three store calls, three commits); each "2.0.1 transaction" is TransactionEvent
-Started, two Updated and Ended (four calls). ``--concurrency`` tasks share one Store, as the chargers
+Started, two Updated and Ended (four calls); each "reads" is what a drift check reads first, the desired and
+the observed state of one of 500 chargers (two calls). ``--concurrency`` tasks share one Store, as the chargers
 of one gateway process do. PostgreSQL is a throwaway server from ``chargeops.devcluster.postgres``
 (fsync off, like the tests: this measures the store's code and round trips, not the disk).
 
     .venv/bin/python bench/store_throughput.py --transactions 2000 --concurrency 1 50
+
+"CPU ms/call" is this process's CPU time (the store's side: SQLAlchemy, the driver, the event loop)
+divided by the store calls made.
 """
 
 import argparse
@@ -14,7 +18,7 @@ import asyncio
 import contextlib
 import tempfile
 import time
-from collections.abc import Iterator
+from collections.abc import Awaitable, Callable, Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
@@ -22,6 +26,7 @@ from chargeops.devcluster import postgres
 from chargeops.ocpp_gateway.store import Store
 
 T0 = datetime(2025, 1, 1, tzinfo=UTC)
+CHARGERS = 500
 
 
 async def ocpp16(store: Store, n: int) -> None:
@@ -58,19 +63,35 @@ async def ocpp201(store: Store, n: int) -> None:
         )
 
 
-async def run(url: str, workload: str, *, transactions: int, concurrency: int) -> float:
-    """Transactions per second for one workload on a fresh store at ``url``."""
-    work = ocpp16 if workload == "1.6" else ocpp201
+async def reads(store: Store, n: int) -> None:
+    cp_id = f"CP-{n % CHARGERS}"
+    await store.get_desired(cp_id)
+    await store.get_observed(cp_id)
+
+
+WORKLOADS: dict[str, tuple[Callable[[Store, int], Awaitable[None]], int]] = {
+    "1.6": (ocpp16, 3),
+    "2.0.1": (ocpp201, 4),
+    "reads": (reads, 2),
+}
+
+
+async def run(url: str, workload: str, *, transactions: int, concurrency: int) -> tuple[float, float]:
+    """Transactions per second for one workload on a fresh store at ``url``, and CPU seconds spent."""
+    work, _ = WORKLOADS[workload]
     async with await Store.open(url) as store:
+        if workload == "reads":
+            for n in range(CHARGERS):
+                await store.update_observed(f"CP-{n}", {"connected": True, "vendor": "bench"})
         numbers = iter(range(transactions))
 
         async def worker() -> None:
             for n in numbers:
                 await work(store, n)
 
-        started = time.perf_counter()
+        started, cpu = time.perf_counter(), time.process_time()
         await asyncio.gather(*(worker() for _ in range(concurrency)))
-        return transactions / (time.perf_counter() - started)
+        return transactions / (time.perf_counter() - started), time.process_time() - cpu
 
 
 @contextlib.contextmanager
@@ -88,18 +109,29 @@ def main() -> None:
     parser.add_argument("--transactions", type=int, default=2000)
     parser.add_argument("--concurrency", type=int, nargs="+", default=[1, 50])
     parser.add_argument("--backends", nargs="+", default=["sqlite", "postgresql"])
+    parser.add_argument("--workloads", nargs="+", choices=list(WORKLOADS), default=list(WORKLOADS))
     args = parser.parse_args()
-    print(f"{'backend':<11} {'workload':<9} {'concurrency':>11} {'transactions/s':>15} {'store calls/s':>14}")
+    print(
+        f"{'backend':<11} {'workload':<9} {'concurrency':>11} {'transactions/s':>15} {'store calls/s':>14}"
+        f" {'CPU ms/call':>12}"
+    )
     for backend in args.backends:
         with databases(backend) as where:
-            for workload, calls in (("1.6", 3), ("2.0.1", 4)):
+            for workload in args.workloads:
+                calls = WORKLOADS[workload][1]
                 for concurrency in args.concurrency:
                     if isinstance(where, postgres.PostgresServer):
                         url = where.create_database()
                     else:
                         url = f"sqlite+aiosqlite:///{where / f'{workload}-{concurrency}.db'}"
-                    rate = asyncio.run(run(url, workload, transactions=args.transactions, concurrency=concurrency))
-                    print(f"{backend:<11} {workload:<9} {concurrency:>11} {rate:>15.0f} {rate * calls:>14.0f}")
+                    rate, cpu_s = asyncio.run(
+                        run(url, workload, transactions=args.transactions, concurrency=concurrency)
+                    )
+                    per_call_ms = cpu_s * 1000 / (args.transactions * calls)
+                    print(
+                        f"{backend:<11} {workload:<9} {concurrency:>11} {rate:>15.0f} {rate * calls:>14.0f}"
+                        f" {per_call_ms:>12.2f}"
+                    )
 
 
 if __name__ == "__main__":

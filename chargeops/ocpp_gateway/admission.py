@@ -54,13 +54,13 @@ class Admission:
         self._recent.append(lag_s)
         if self.overloaded and not was_overloaded:
             log.warning(
-                "Overloaded: the event loop ran %.2f s late (limit %.2f s); new chargers are answered 503 "
+                "Overloaded: the event loop ran %.3f s late (limit %.3f s); new chargers are answered 503 "
                 "with Retry-After until it catches up. Connected chargers are served as before.",
                 lag_s,
                 self.lag_limit_s,
             )
         elif was_overloaded and not self.overloaded:
-            log.info("Caught up: new chargers are admitted again; %d were asked to come back later.", self._refused)
+            log.info("Caught up: new chargers are admitted again (%d asked to come back later).", self._refused)
             self._refused = 0
 
     def refuse(self) -> int:

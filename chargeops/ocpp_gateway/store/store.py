@@ -101,13 +101,13 @@ class Store:
         stamp = _now(now)
         new_hash = None
         if desired_state.password is not None:
-            stored = await self._db.read(desired.password_hash, cp_id)
+            stored = await self._db.read_statement(desired.password_hash, cp_id)
             new_hash = await self._passwords.hash_for(cp_id, desired_state.password, stored=stored)
         return await self._db.write(desired.put, cp_id, desired_state, new_password_hash=new_hash, now=stamp)
 
     async def get_desired(self, cp_id: str) -> gateway.StoredDesiredState | None:
         """The desired state of ``cp_id``, or None if the operator never PUT one."""
-        return await self._db.read(desired.get, cp_id)
+        return await self._db.read_statement(desired.get, cp_id)
 
     async def list_desired(self) -> list[gateway.StoredDesiredState]:
         """Every stored desired state, ordered by charge point id."""
@@ -122,7 +122,7 @@ class Store:
     async def login(self, cp_id: str) -> credentials.Login:
         """The desired state of ``cp_id`` and the check of its password, read in one transaction: what
         the websocket handshake needs. ``Login.verify`` is ``verify_password`` without the second read."""
-        desired_state, stored = await self._db.read(desired.get_for_login, cp_id)
+        desired_state, stored = await self._db.read_statement(desired.get_for_login, cp_id)
         return credentials.Login(desired_state, self._passwords, cp_id, stored)
 
     async def verify_password(self, cp_id: str, password: str) -> bool:
@@ -139,7 +139,7 @@ class Store:
 
     async def get_observed(self, cp_id: str) -> gateway.ObservedState:
         """What the gateway last saw of ``cp_id``; an empty record for a charger never seen."""
-        return await self._db.read(observed.get, cp_id)
+        return await self._db.read_statement(observed.get, cp_id)
 
     async def update_observed(
         self,

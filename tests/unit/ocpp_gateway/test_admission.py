@@ -57,5 +57,5 @@ def test_an_episode_is_logged_when_it_begins_and_when_it_ends(caplog: pytest.Log
             admission.observe_lag(0.0)
     lines = [record.getMessage() for record in caplog.records]
     assert len(lines) == 2
-    assert lines[0].startswith("Overloaded: the event loop ran 1.25 s late (limit 0.50 s)")
-    assert lines[1] == "Caught up: new chargers are admitted again; 3 were asked to come back later."
+    assert lines[0].startswith("Overloaded: the event loop ran 1.250 s late (limit 0.500 s)")
+    assert lines[1] == "Caught up: new chargers are admitted again (3 asked to come back later)."
