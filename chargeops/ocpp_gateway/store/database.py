@@ -166,11 +166,7 @@ class Database:
 
         Only for one statement: a second one would see another snapshot than the first.
         """
-        if self._autocommit_engine is None:
-            return await self.read(fn, *args, **kwargs)
-        with translate_errors():
-            async with self._autocommit_engine.connect() as conn:
-                return await conn.run_sync(lambda sync: fn(self, sync, *args, **kwargs))
+        return await self._run(fn, args, kwargs, write=False, one_statement=True)
 
     async def write(self, fn: QueryFunction[P, T], /, *args: P.args, **kwargs: P.kwargs) -> T:
         """``fn(db, conn, *args, **kwargs)`` in a transaction that commits if it returns, else rolls back."""
@@ -208,7 +204,9 @@ class Database:
             await asyncio.get_running_loop().run_in_executor(self._sqlite.executor, self._sqlite.engine.dispose)
             self._sqlite.executor.shutdown(wait=True)
 
-    async def _run(self, fn: QueryFunction[P, T], args: Any, kwargs: Any, *, write: bool) -> T:
+    async def _run(
+        self, fn: QueryFunction[P, T], args: Any, kwargs: Any, *, write: bool, one_statement: bool = False
+    ) -> T:
         def body(sync: Connection) -> T:
             return fn(self, sync, *args, **kwargs)
 
@@ -216,8 +214,11 @@ class Database:
             return await self._group_commit(body)
         with translate_errors():
             if self._sqlite is None:
-                assert self._async_engine is not None  # one of the two is always set
-                async with self._async_engine.begin() as conn:
+                # One of the two is always set; on PostgreSQL both engines are.
+                assert self._async_engine is not None
+                assert self._autocommit_engine is not None
+                connection = self._autocommit_engine.connect() if one_statement else self._async_engine.begin()
+                async with connection as conn:
                     return await conn.run_sync(body)
             call = functools.partial(_in_transaction, self._sqlite.engine, body)
             return await asyncio.get_running_loop().run_in_executor(self._sqlite.executor, call)

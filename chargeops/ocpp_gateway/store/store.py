@@ -120,7 +120,7 @@ class Store:
         return await self._db.write(desired.delete_charger, cp_id)
 
     async def login(self, cp_id: str) -> credentials.Login:
-        """The desired state of ``cp_id`` and the check of its password, read in one transaction: what
+        """The desired state of ``cp_id`` and the check of its password, read in one statement: what
         the websocket handshake needs. ``Login.verify`` is ``verify_password`` without the second read."""
         desired_state, stored = await self._db.read_statement(desired.get_for_login, cp_id)
         return credentials.Login(desired_state, self._passwords, cp_id, stored)
