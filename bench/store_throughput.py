@@ -3,9 +3,11 @@
 A benchmark, not a test: it prints numbers. Each "1.6 transaction" is StartTransaction, one MeterValues
 and StopTransaction (three store calls, three commits); each "2.0.1 transaction" is TransactionEvent
 Started, two Updated and Ended (four calls); each "reads" is what a drift check reads first, the desired and
-the observed state of one of 500 chargers (two calls). ``--concurrency`` tasks share one Store, as the chargers
-of one gateway process do. PostgreSQL is a throwaway server from ``chargeops.devcluster.postgres``
-(fsync off, like the tests: this measures the store's code and round trips, not the disk).
+the observed state of one of 500 chargers (two calls); each "connect" is what a charger's first
+connection stores of it: arrival, boot, two StatusNotifications and a convergence's outcome (five calls).
+``--concurrency`` tasks share one Store, as the chargers of one gateway process do. PostgreSQL is a
+throwaway server from ``chargeops.devcluster.postgres`` (fsync off, like the tests: this measures the
+store's code and round trips, not the disk).
 
     .venv/bin/python bench/store_throughput.py --transactions 2000 --concurrency 1 50
 
@@ -69,10 +71,31 @@ async def reads(store: Store, n: int) -> None:
     await store.get_observed(cp_id)
 
 
+async def connect(store: Store, n: int) -> None:
+    cp_id, at = f"NEW-{n}", T0 + timedelta(seconds=n)
+    arrival = {"connected": True, "connected_since": at, "last_seen": at, "ocpp_version": "1.6", "replica": "r1"}
+    await store.update_observed(cp_id, arrival, now=at)
+    await store.update_observed(cp_id, {"vendor": "Bench", "model": "B1", "firmware_version": "1.0"}, now=at)
+    for connector in ("0", "1"):
+        await store.update_observed(cp_id, {"connector_status": {connector: "Available"}}, now=at)
+    outcome = {
+        "configuration": {"AuthorizeRemoteTxRequests": "true", "LocalAuthListEnabled": "true"},
+        "configuration_results": {},
+        "local_list_version": 1,
+        "local_list": ["TAG-1", "TAG-2"],
+        "applied_revision": n,
+        "converged_at": at,
+        "last_error": None,
+        "last_error_at": None,
+    }
+    await store.update_observed(cp_id, outcome, replace=("configuration", "configuration_results"), now=at)
+
+
 WORKLOADS: dict[str, tuple[Callable[[Store, int], Awaitable[None]], int]] = {
     "1.6": (ocpp16, 3),
     "2.0.1": (ocpp201, 4),
     "reads": (reads, 2),
+    "connect": (connect, 5),
 }
 
 

@@ -11,15 +11,37 @@ Merge rules, for ``update``:
 - A dict field (``configuration``, ``configuration_results``, ``connector_status``) is merged key by key;
   a key given as ``None`` is removed. Naming the field in ``replace`` sets the whole dict instead.
 - A list field (``drift``) is replaced.
+
+On PostgreSQL an update without ``if_held_by`` is one statement: an upsert that merges in the database
+(``_upsert_merged``), where a read under lock and a write would be two round trips and two rounds of
+validating and serializing the whole document. A charger's connect stores about five of these.
 """
 
+import functools
 import typing
-from collections.abc import Collection, Mapping
+from collections.abc import Callable, Collection, Mapping
 from datetime import datetime
 from typing import Any
 
 import pydantic
-from sqlalchemy import Connection, Insert, RowMapping, Select, Update, bindparam, select, update
+from sqlalchemy import (
+    ARRAY,
+    JSON,
+    ColumnElement,
+    Connection,
+    Insert,
+    RowMapping,
+    Select,
+    Text,
+    Update,
+    bindparam,
+    cast,
+    func,
+    literal_column,
+    select,
+    update,
+)
+from sqlalchemy.dialects import postgresql
 
 from chargeops.api import gateway
 from chargeops.ocpp_gateway.store import database, errors, tables
@@ -87,6 +109,8 @@ def update_state(
     The statements are built once per database (``Database.statement``): StatusNotification lands here
     for every connector change, and building them per call cost more than running them.
     """
+    if db.dialect == "postgresql" and if_held_by is None:
+        return _upsert_merged(db, conn, cp_id, changes, replace=replace, now=now)
     key = {"b_cp": cp_id}
     document = conn.execute(db.statement(_lock_document), key).scalar_one_or_none()
     if if_held_by is not None and (document is None or document.get("replica") != if_held_by):
@@ -111,6 +135,78 @@ def update_state(
         {**key, "b_document": observed.model_dump(mode="json", by_alias=False), "b_now": now},
     )
     return observed
+
+
+def _upsert_merged(
+    db: database.Database,
+    conn: Connection,
+    cp_id: str,
+    changes: Mapping[str, object],
+    *,
+    replace: Collection[str],
+    now: datetime,
+) -> gateway.ObservedState:
+    """``update_state`` in one PostgreSQL statement: insert the changes as a new document, or merge them
+    into the stored one by the same rules, and return what is stored now.
+
+    The changes are validated by merging them into an empty state: every field validates on its own, so
+    a stored (valid) document with valid changes merged in is valid. Unlike the two-statement path, a
+    change that alters nothing is written all the same: finding that out would take the read this saves.
+    """
+    fresh = merge(gateway.ObservedState(charge_point_id=cp_id), changes, replace=replace).model_dump(
+        mode="json", by_alias=False
+    )
+    merged = tuple(
+        sorted(
+            name
+            for name, value in changes.items()
+            if name in MERGED_FIELDS and name not in replace and isinstance(value, Mapping)
+        )
+    )
+    params: dict[str, Any] = {
+        "b_cp": cp_id,
+        "b_fresh": fresh,
+        "b_now": now,
+        "b_plain": {name: fresh[name] for name in changes if name not in merged},
+    }
+    for index, name in enumerate(merged):
+        given = typing.cast(Mapping[str, object], changes[name])
+        params[f"b_add_{index}"] = fresh[name]  # the keys given a value, validated and serialized
+        params[f"b_drop_{index}"] = [key for key, value in given.items() if value is None]
+    document = conn.execute(db.statement(_upsert_for(merged)), params).scalar_one()
+    return _to_observed(cp_id, document)
+
+
+@functools.cache
+def _upsert_for(merged: tuple[str, ...]) -> Callable[[database.Database], Insert]:
+    """The statement builder of ``_upsert_merged`` for changes merging into the dict fields ``merged``:
+    one function per set of fields, so ``Database.statement`` builds each statement once."""
+
+    def build(_db: database.Database) -> Insert:
+        stored = cast(_O.document, postgresql.JSONB)
+        document = stored.op("||")(bindparam("b_plain", type_=postgresql.JSONB))
+        for index, name in enumerate(merged):
+            # ``->`` rather than subscripting, which PostgreSQL has only since 14.
+            field = func.coalesce(stored.op("->")(literal_column(f"'{name}'")), literal_column("'{}'::jsonb"))
+            added = field.op("||")(bindparam(f"b_add_{index}", type_=postgresql.JSONB))
+            kept = added.op("-")(bindparam(f"b_drop_{index}", type_=ARRAY(Text)))
+            document = document.op("||")(func.jsonb_build_object(literal_column(f"'{name}'"), kept))
+        merged_document: ColumnElement[Any] = cast(document, JSON)
+        return (
+            postgresql.insert(tables.observed_states)
+            .values(
+                charge_point_id=bindparam("b_cp"),
+                document=bindparam("b_fresh", type_=_O.document.type),
+                updated_at=bindparam("b_now"),
+            )
+            .on_conflict_do_update(
+                index_elements=["charge_point_id"],
+                set_={"document": merged_document, "updated_at": bindparam("b_now")},
+            )
+            .returning(_O.document)
+        )
+
+    return build
 
 
 def _lock_document(db: database.Database) -> Select[Any]:

@@ -1,11 +1,39 @@
 """Observed state per charger: merged field by field, dicts key by key, bad changes refused whole."""
 
+from collections.abc import Callable
+from typing import Any
+
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+from sqlalchemy import event
 
 from chargeops.api.gateway import ConfigurationResult, ObservedState
 from chargeops.api.v1alpha1.charger import OcppVersion
 from chargeops.ocpp_gateway.store import Store, errors, observed
 from tests.unit.ocpp_gateway.store.support import NOW, T0
+
+# Each example writes to a real database (PostgreSQL merges in SQL, SQLite in Python): a few dozen
+# sequences per backend, each on a charger of its own.
+DB_SETTINGS = settings(
+    max_examples=40,
+    deadline=None,
+    suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
+)
+_keys = st.sampled_from(["1", "2", "3"])
+_change = st.fixed_dictionaries(
+    {},
+    optional={
+        "connected": st.booleans(),
+        "vendor": st.none() | st.sampled_from(["Acme", "Other"]),
+        "local_list_version": st.none() | st.integers(min_value=-1, max_value=2**31),
+        "drift": st.lists(st.sampled_from(["A", "B"]), max_size=2),
+        "connector_status": st.dictionaries(_keys, st.none() | st.sampled_from(["Available", "Charging"])),
+        "configuration": st.dictionaries(_keys, st.none() | st.text(max_size=3)),
+        "configuration_results": st.dictionaries(_keys, st.none() | st.sampled_from(list(ConfigurationResult))),
+    },
+)
+_replace = st.sets(st.sampled_from(sorted(observed.MERGED_FIELDS)), max_size=1)
 
 
 async def test_an_unknown_charger_has_an_empty_observed_state(store: Store) -> None:
@@ -73,3 +101,43 @@ async def test_list_observed_returns_every_charger_seen(store: Store) -> None:
 
 def test_every_dict_field_of_observed_state_is_merged_key_by_key() -> None:
     assert {"configuration", "configuration_results", "connector_status"} <= observed.MERGED_FIELDS
+
+
+@given(steps=st.lists(st.tuples(_change, _replace), min_size=1, max_size=6))
+@DB_SETTINGS
+async def test_stored_updates_follow_the_merge_rules(
+    store: Store, new_cp_id: Callable[[], str], steps: list[tuple[dict[str, Any], set[str]]]
+) -> None:
+    cp_id = new_cp_id()
+    expected = ObservedState(charge_point_id=cp_id)
+    for changes, whole in steps:
+        # A dict given whole (``replace``) may not hold None: that is refused on both paths alike.
+        replace = {name for name in whole if name in changes and None not in changes[name].values()}
+        expected = observed.merge(expected, changes, replace=replace)
+
+        returned = await store.update_observed(cp_id, changes, replace=replace, now=NOW)
+
+        assert returned == expected
+    assert await store.get_observed(cp_id) == expected
+
+
+@pytest.mark.parametrize("store_url", [pytest.param("postgresql", marks=pytest.mark.postgres)], indirect=True)
+async def test_on_postgresql_an_update_is_one_statement(store: Store) -> None:
+    await store.update_observed("CP-1", {"connected": True})
+    sent: list[str] = []
+    engine = store._db._async_engine
+    assert engine is not None
+
+    def record(_conn: Any, _cursor: Any, statement: str, *_args: Any) -> None:
+        sent.append(statement.split(maxsplit=1)[0])
+
+    event.listen(engine.sync_engine, "before_cursor_execute", record)
+    try:
+        await store.update_observed("CP-1", {"connector_status": {"1": "Charging"}, "vendor": "Acme"})
+        await store.update_observed("CP-2", {"connected": True})
+    finally:
+        event.remove(engine.sync_engine, "before_cursor_execute", record)
+
+    assert sent == ["INSERT", "INSERT"]  # upserts; BEGIN and COMMIT are not cursor statements
+    state = await store.get_observed("CP-1")
+    assert (state.connected, state.vendor, state.connector_status) == (True, "Acme", {"1": "Charging"})
