@@ -4,7 +4,8 @@ A benchmark, not a test: it prints numbers. Each "1.6 transaction" is StartTrans
 and StopTransaction (three store calls, three commits); each "2.0.1 transaction" is TransactionEvent
 Started, two Updated and Ended (four calls); each "reads" is what a drift check reads first, the desired and
 the observed state of one of 500 chargers (two calls); each "connect" is what a charger's first
-connection stores of it: arrival, boot, two StatusNotifications and a convergence's outcome (five calls).
+connection stores of it: arrival, boot, two StatusNotifications and a convergence's outcome (five calls);
+each "meter" is one MeterValues (a reading and the message kept) of one of 500 open transactions.
 ``--concurrency`` tasks share one Store, as the chargers of one gateway process do. PostgreSQL is a
 throwaway server from ``chargeops.devcluster.postgres`` (fsync off, like the tests: this measures the
 store's code and round trips, not the disk).
@@ -91,11 +92,24 @@ async def connect(store: Store, n: int) -> None:
     await store.update_observed(cp_id, outcome, replace=("configuration", "configuration_results"), now=at)
 
 
+async def meter(store: Store, n: int) -> None:
+    # ``run`` started one transaction per charger on the fresh store, so CP-k's transaction id is k + 1.
+    cp = n % CHARGERS
+    await store.add_meter_values(
+        f"CP-{cp}",
+        connector_id=1,
+        transaction_id=str(cp + 1),
+        readings=[(T0 + timedelta(seconds=n), n)],
+        raw=[{"timestamp": "t", "sampledValue": [{"value": str(n)}]}],
+    )
+
+
 WORKLOADS: dict[str, tuple[Callable[[Store, int], Awaitable[None]], int]] = {
     "1.6": (ocpp16, 3),
     "2.0.1": (ocpp201, 4),
     "reads": (reads, 2),
     "connect": (connect, 5),
+    "meter": (meter, 1),
 }
 
 
@@ -106,6 +120,12 @@ async def run(url: str, workload: str, *, transactions: int, concurrency: int) -
         if workload == "reads":
             for n in range(CHARGERS):
                 await store.update_observed(f"CP-{n}", {"connected": True, "vendor": "bench"})
+        if workload == "meter":
+            for n in range(CHARGERS):
+                started = await store.start_transaction(
+                    f"CP-{n}", connector_id=1, id_tag="TAG", meter_start_wh=0, timestamp=T0
+                )
+                assert started.transaction_id == n + 1, "a fresh store numbers its transactions from 1"
         numbers = iter(range(transactions))
 
         async def worker() -> None:

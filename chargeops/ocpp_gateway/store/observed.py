@@ -11,6 +11,8 @@ Merge rules, for ``update``:
 - A dict field (``configuration``, ``configuration_results``, ``connector_status``) is merged key by key;
   a key given as ``None`` is removed. Naming the field in ``replace`` sets the whole dict instead.
 - A list field (``drift``) is replaced.
+- U+0000 in a string (a key or a value a charger reported) becomes U+FFFD: PostgreSQL's ``jsonb`` and
+  ``text`` cannot hold it, and the rest of what the charger said is worth keeping.
 
 On PostgreSQL an update without ``if_held_by`` is one statement: an upsert that merges in the database
 (``_upsert_merged``), where a read under lock and a write would be two round trips and two rounds of
@@ -78,7 +80,7 @@ def merge(
             f"ObservedState has no settable field {', '.join(unknown)}; fields: {', '.join(sorted(_SETTABLE_FIELDS))}."
         )
     document = current.model_dump(mode="json", by_alias=False)
-    for name, value in changes.items():
+    for name, value in _without_nul(changes).items():
         if name in MERGED_FIELDS and name not in replace and isinstance(value, Mapping):
             merged = {**document[name], **value}
             document[name] = {key: item for key, item in merged.items() if item is not None}
@@ -88,6 +90,16 @@ def merge(
         return gateway.ObservedState.model_validate(document)
     except pydantic.ValidationError as error:
         raise errors.InvalidObservedStateError(f"Observed state of {current.charge_point_id}: {error}") from error
+
+
+def _without_nul(value: Any) -> Any:
+    if isinstance(value, str):
+        return value.replace("\x00", "\ufffd")
+    if isinstance(value, Mapping):
+        return {_without_nul(key): _without_nul(item) for key, item in value.items()}
+    if isinstance(value, list | tuple):
+        return [_without_nul(item) for item in value]
+    return value
 
 
 def update_state(
@@ -153,6 +165,7 @@ def _upsert_merged(
     a stored (valid) document with valid changes merged in is valid. Unlike the two-statement path, a
     change that alters nothing is written all the same: finding that out would take the read this saves.
     """
+    changes = _without_nul(changes)  # the keys to remove, too, as ``merge`` sees them
     fresh = merge(gateway.ObservedState(charge_point_id=cp_id), changes, replace=replace).model_dump(
         mode="json", by_alias=False
     )

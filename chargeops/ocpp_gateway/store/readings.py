@@ -20,14 +20,19 @@ def insert(db: database.Database, conn: Connection, session_pk: int, readings: S
     Returns how many were new. One INSERT for the whole batch (SQLAlchemy packs the rows into
     multi-row VALUES), ``ON CONFLICT DO NOTHING``, so a redelivered MeterValues changes nothing.
     """
-    # The same timestamp twice in one message: keep the first, as the database keeps the first one stored.
-    unique: dict[datetime, int] = {}
-    for timestamp, energy_wh in readings:
-        unique.setdefault(timestamp, energy_wh)
-    rows = [{"session_pk": session_pk, "timestamp": ts, "energy_wh": wh} for ts, wh in unique.items()]
+    rows = [{"session_pk": session_pk, "timestamp": ts, "energy_wh": wh} for ts, wh in unique(readings).items()]
     if not rows:
         return 0
     return len(conn.execute(db.statement(_insert_readings), rows).all())
+
+
+def unique(readings: Sequence[tuple[datetime, int]]) -> dict[datetime, int]:
+    """``readings`` by timestamp; of the same timestamp twice in one message the first is kept, as the
+    database keeps the first one stored."""
+    by_time: dict[datetime, int] = {}
+    for timestamp, energy_wh in readings:
+        by_time.setdefault(timestamp, energy_wh)
+    return by_time
 
 
 def settle(db: database.Database, conn: Connection, session: Mapping[str, Any]) -> dict[str, Any]:

@@ -2,7 +2,9 @@
 
 ``Store`` calls these inside one write transaction each. The hot path is one statement in the usual
 case: a start is ``INSERT … ON CONFLICT DO NOTHING RETURNING``, a stop ``UPDATE … RETURNING``; only a
-retry or an unknown id costs a second look-up. The statements are built once per database
+retry or an unknown id costs a second look-up. MeterValues on PostgreSQL is one statement too (finding
+the session, keeping the message, adding the readings, in data-modifying CTEs); on SQLite, whose round
+trips cost no network, it is three. The statements are built once per database
 (``Database.statement``) and executed with parameters. Retries are recognised by unique keys (``tables``),
 which also settles two replicas racing on the same message: PostgreSQL makes the second insert wait for
 the first one's commit and then do nothing.
@@ -10,13 +12,31 @@ the first one's commit and then do nothing.
 
 import uuid
 from collections.abc import Collection, Mapping, Sequence
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import BigInteger, Connection, Insert, RowMapping, Select, Update, bindparam, insert, select, update
+from sqlalchemy import (
+    ARRAY,
+    BigInteger,
+    Connection,
+    DateTime,
+    Insert,
+    Integer,
+    RowMapping,
+    Select,
+    String,
+    TextClause,
+    Update,
+    bindparam,
+    insert,
+    select,
+    text,
+    update,
+)
 
 from chargeops.api import gateway
 from chargeops.ocpp_gateway.store import database, outcomes, readings, sessions, tables
+from chargeops.ocpp_gateway.store.columns import UtcDateTime
 
 _S = tables.sessions.c
 _FLAG_COLUMNS = [column for column, _ in sessions.FLAG_COLUMNS]
@@ -123,6 +143,80 @@ def add_meter_values(
     now: datetime,
 ) -> int:
     """Add readings to the session of ``transaction_id`` and keep ``raw``; see ``Store.add_meter_values``."""
+    if db.dialect == "postgresql" and transaction_id is not None and raw:
+        session_row, added = _add_at_once(
+            db,
+            conn,
+            cp_id,
+            connector_id=connector_id,
+            transaction_id=transaction_id,
+            new_readings=new_readings,
+            raw=raw,
+            now=now,
+        )
+    else:
+        session_row, added = _add_in_steps(
+            db,
+            conn,
+            cp_id,
+            connector_id=connector_id,
+            transaction_id=transaction_id,
+            new_readings=new_readings,
+            raw=raw,
+            now=now,
+        )
+    if (
+        added
+        and session_row is not None
+        and (session_row["flag_estimated_start"] or session_row["flag_estimated_stop"])
+    ):
+        # A 2.0.1 session whose meter values are estimates: lock it, then follow the new readings.
+        locked = conn.execute(db.statement(sessions.lock_by_pk), {"b_pk": session_row["pk"]}).mappings().one()
+        changes = readings.settle(db, conn, dict(locked))
+        if changes:
+            conn.execute(db.statement(sessions.update_by_pk), {"b_pk": locked["pk"], **changes, "updated_at": now})
+    return added
+
+
+def _add_at_once(
+    db: database.Database,
+    conn: Connection,
+    cp_id: str,
+    *,
+    connector_id: int,
+    transaction_id: str,
+    new_readings: Sequence[tuple[datetime, int]],
+    raw: Sequence[Mapping[str, Any]],
+    now: datetime,
+) -> tuple[RowMapping | None, int]:
+    """PostgreSQL: the session found (pk and estimate flags) and the readings added, in one statement."""
+    by_time = readings.unique(new_readings)
+    params = {
+        "b_cp": cp_id,
+        "b_tx": transaction_id,
+        "b_pk": _ocpp16_key(transaction_id),
+        "b_connector": connector_id,
+        "b_raw": [dict(value) for value in raw],
+        "b_now": now,
+        "b_times": [timestamp.astimezone(UTC) for timestamp in by_time],
+        "b_energies": list(by_time.values()),
+    }
+    row = conn.execute(db.statement(_meter_values_at_once), params).mappings().one()
+    return (None if row["pk"] is None else row), int(row["added"])
+
+
+def _add_in_steps(
+    db: database.Database,
+    conn: Connection,
+    cp_id: str,
+    *,
+    connector_id: int,
+    transaction_id: str | None,
+    new_readings: Sequence[tuple[datetime, int]],
+    raw: Sequence[Mapping[str, Any]],
+    now: datetime,
+) -> tuple[RowMapping | None, int]:
+    """The session found and the readings added: a look-up, then the message kept, then the readings."""
     session_row = None if transaction_id is None else find_session(db, conn, cp_id, transaction_id)
     if raw:
         batch = {
@@ -135,15 +229,8 @@ def add_meter_values(
         }
         conn.execute(db.statement(_insert_meter_values), batch)
     if session_row is None or not new_readings:
-        return 0
-    added = readings.insert(db, conn, session_row["pk"], new_readings)
-    if added and (session_row["flag_estimated_start"] or session_row["flag_estimated_stop"]):
-        # A 2.0.1 session whose meter values are estimates: lock it, then follow the new readings.
-        locked = conn.execute(db.statement(sessions.lock_by_pk), {"b_pk": session_row["pk"]}).mappings().one()
-        changes = readings.settle(db, conn, dict(locked))
-        if changes:
-            conn.execute(db.statement(sessions.update_by_pk), {"b_pk": locked["pk"], **changes, "updated_at": now})
-    return added
+        return session_row, 0
+    return session_row, readings.insert(db, conn, session_row["pk"], new_readings)
 
 
 def find_session(db: database.Database, conn: Connection, cp_id: str, transaction_id: str) -> RowMapping | None:
@@ -220,6 +307,45 @@ def _insert_stop_record(db: database.Database) -> Insert:
 
 def _insert_meter_values(_db: database.Database) -> Insert:
     return insert(tables.meter_value_batches)
+
+
+def _meter_values_at_once(_db: database.Database) -> TextClause:
+    # PostgreSQL runs every data-modifying CTE to completion, whether the final SELECT reads it or not.
+    # ``found`` matches as ``_find_either_transaction`` does (``b_pk`` NULL: a 2.0.1 id, matched by text).
+    return text(
+        """
+        WITH found AS (
+            SELECT pk, flag_estimated_start, flag_estimated_stop FROM sessions
+            WHERE charge_point_id = :b_cp
+              AND (charger_transaction_id = :b_tx OR (charger_transaction_id IS NULL AND pk = :b_pk))
+            ORDER BY charger_transaction_id IS NULL
+            LIMIT 1
+        ), kept AS (
+            INSERT INTO meter_value_batches
+                (charge_point_id, connector_id, transaction_id, session_pk, meter_values, received_at)
+            VALUES (:b_cp, :b_connector, :b_tx, (SELECT pk FROM found), :b_raw, :b_now)
+        ), added AS (
+            INSERT INTO meter_readings (session_pk, timestamp, energy_wh)
+            SELECT found.pk, reading.at, reading.wh
+            FROM found, unnest(:b_times, :b_energies) AS reading(at, wh)
+            ON CONFLICT (session_pk, timestamp) DO NOTHING
+            RETURNING 1
+        )
+        SELECT (SELECT pk FROM found) AS pk,
+               (SELECT flag_estimated_start FROM found) AS flag_estimated_start,
+               (SELECT flag_estimated_stop FROM found) AS flag_estimated_stop,
+               (SELECT count(*) FROM added) AS added
+        """
+    ).bindparams(
+        bindparam("b_cp", type_=String()),
+        bindparam("b_tx", type_=String()),
+        bindparam("b_pk", type_=BigInteger()),
+        bindparam("b_connector", type_=Integer()),
+        bindparam("b_raw", type_=tables.meter_value_batches.c.meter_values.type),
+        bindparam("b_now", type_=UtcDateTime()),
+        bindparam("b_times", type_=ARRAY(DateTime(timezone=True))),
+        bindparam("b_energies", type_=ARRAY(BigInteger())),
+    )
 
 
 def _find_charger_transaction(_db: database.Database) -> Select[Any]:

@@ -141,3 +141,13 @@ async def test_on_postgresql_an_update_is_one_statement(store: Store) -> None:
     assert sent == ["INSERT", "INSERT"]  # upserts; BEGIN and COMMIT are not cursor statements
     state = await store.get_observed("CP-1")
     assert (state.connected, state.vendor, state.connector_status) == (True, "Acme", {"1": "Charging"})
+
+
+async def test_a_nul_character_a_charger_reported_is_stored_as_a_replacement_character(store: Store) -> None:
+    await store.update_observed("CP-1", {"configuration": {"A": "1"}, "vendor": "Acme"})
+
+    state = await store.update_observed("CP-1", {"configuration": {"B": "x\x00y", "K\x00": "2"}})
+
+    expected = {"A": "1", "B": "x\ufffdy", "K\ufffd": "2"}
+    assert (state.configuration, state.vendor) == (expected, "Acme")
+    assert (await store.get_observed("CP-1")).configuration == expected

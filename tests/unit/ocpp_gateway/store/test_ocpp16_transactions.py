@@ -1,8 +1,10 @@
 """OCPP 1.6 StartTransaction / MeterValues / StopTransaction: stored once, retries recognised, nothing lost."""
 
 from datetime import timedelta
+from typing import Any
 
 import pytest
+from sqlalchemy import event
 
 from chargeops.api.gateway import SessionFlag
 from chargeops.ocpp_gateway.store import Store, errors, tables
@@ -225,6 +227,43 @@ async def test_meter_values_attach_to_the_transaction_and_skip_repeated_timestam
     stored = await store.meter_readings(session.id)
     assert (added, added_again) == (3, 1)
     assert [r.energy_wh for r in stored] == [1_010, 1_020, 1_030, 1_040]
+
+
+async def test_of_one_timestamp_twice_in_a_message_the_first_reading_is_kept(store: Store, peek: Peek) -> None:
+    transaction_id = await start(store)
+    twice = [(T0 + timedelta(minutes=1), 1_010), (T0 + timedelta(minutes=1), 1_099), (T0 + timedelta(minutes=2), 1_020)]
+
+    added = await store.add_meter_values(
+        "CP-1", connector_id=1, transaction_id=str(transaction_id), readings=twice, raw=[{"m": 1}]
+    )
+
+    stored = await store.meter_readings((await store.list_sessions()).items[0].id)
+    assert added == 2
+    assert [r.energy_wh for r in stored] == [1_010, 1_020]
+    assert [(b["transaction_id"], b["meter_values"]) for b in await peek(tables.meter_value_batches)] == [
+        (str(transaction_id), [{"m": 1}])
+    ]
+
+
+@pytest.mark.parametrize("store_url", [pytest.param("postgresql", marks=pytest.mark.postgres)], indirect=True)
+async def test_on_postgresql_meter_values_are_one_statement(store: Store) -> None:
+    transaction_id = await start(store)
+    sent: list[str] = []
+    engine = store._db._async_engine
+    assert engine is not None
+
+    def record(_conn: Any, _cursor: Any, statement: str, *_args: Any) -> None:
+        sent.append(statement.split(maxsplit=1)[0])
+
+    event.listen(engine.sync_engine, "before_cursor_execute", record)
+    try:
+        added = await store.add_meter_values(
+            "CP-1", connector_id=1, transaction_id=str(transaction_id), readings=[(T0, 1_001)], raw=[{"m": 1}]
+        )
+    finally:
+        event.remove(engine.sync_engine, "before_cursor_execute", record)
+
+    assert (added, sent) == (1, ["WITH"])
 
 
 async def test_meter_values_without_a_known_transaction_keep_the_raw_values_only(store: Store, peek: Peek) -> None:

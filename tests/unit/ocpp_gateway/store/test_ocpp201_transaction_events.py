@@ -2,6 +2,9 @@
 estimates flagged."""
 
 from datetime import datetime, timedelta
+from typing import Any
+
+import pytest
 
 from chargeops.api.gateway import Session, SessionFlag
 from chargeops.ocpp_gateway.store import Store, TransactionEventType, outcomes, tables
@@ -109,7 +112,11 @@ async def test_ended_without_a_meter_value_uses_the_last_reading_and_says_so(sto
     assert session.flags == [SessionFlag.ESTIMATED_STOP]
 
 
-async def test_an_estimated_stop_follows_readings_delivered_after_the_end(store: Store) -> None:
+# With the message kept (``raw``), PostgreSQL takes its one-statement path; without, the steps.
+@pytest.mark.parametrize("raw", [(), [{"sampled_value": [{"value": "5500"}]}]], ids=["readings-only", "with-raw"])
+async def test_an_estimated_stop_follows_readings_delivered_after_the_end(
+    store: Store, raw: list[dict[str, Any]]
+) -> None:
     await event(store, "Started", 0, minute=0, meter_wh=1_000, connector_id=1)
     outcome = await event(store, "Ended", 3, minute=60, stopped_reason="Local")
     await event(store, "Updated", 2, minute=45, meter_wh=5_000)
@@ -118,7 +125,7 @@ async def test_an_estimated_stop_follows_readings_delivered_after_the_end(store:
     assert (session.meter_stop_wh, session.energy_wh) == (5_000, 4_000)
 
     added = await store.add_meter_values(
-        "CP-1", connector_id=1, transaction_id="tx-1", readings=[(at(59), 5_500)], now=NOW
+        "CP-1", connector_id=1, transaction_id="tx-1", readings=[(at(59), 5_500)], raw=raw, now=NOW
     )
     session = await session_of(store, outcome)
     assert added == 1
