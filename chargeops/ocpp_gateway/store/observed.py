@@ -57,10 +57,9 @@ MERGED_FIELDS = frozenset(
 _SETTABLE_FIELDS = frozenset(gateway.ObservedState.model_fields) - {"charge_point_id"}
 
 
-def get(_db: database.Database, conn: Connection, cp_id: str) -> gateway.ObservedState:
+def get(db: database.Database, conn: Connection, cp_id: str) -> gateway.ObservedState:
     """The observed state of ``cp_id``; an empty one (nothing seen yet) for an unknown id."""
-    query = select(_O.document).where(_O.charge_point_id == cp_id)
-    document = conn.execute(query).scalar_one_or_none()
+    document = conn.execute(db.statement(_document_of), {"b_cp": cp_id}).scalar_one_or_none()
     return gateway.ObservedState(charge_point_id=cp_id) if document is None else _to_observed(cp_id, document)
 
 
@@ -220,6 +219,10 @@ def _upsert_for(merged: tuple[str, ...]) -> Callable[[database.Database], Insert
         )
 
     return build
+
+
+def _document_of(_db: database.Database) -> Select[Any]:
+    return select(_O.document).where(_O.charge_point_id == bindparam("b_cp"))
 
 
 def _lock_document(db: database.Database) -> Select[Any]:
