@@ -6,12 +6,11 @@ from typing import Any
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
-from sqlalchemy import event
 
 from chargeops.api.gateway import ConfigurationResult, ObservedState
 from chargeops.api.v1alpha1.charger import OcppVersion
 from chargeops.ocpp_gateway.store import Store, errors, observed
-from tests.unit.ocpp_gateway.store.support import NOW, T0
+from tests.unit.ocpp_gateway.store.support import NOW, T0, first_words_sent
 
 # Each example writes to a real database (PostgreSQL merges in SQL, SQLite in Python): a few dozen
 # sequences per backend, each on a charger of its own.
@@ -124,21 +123,11 @@ async def test_stored_updates_follow_the_merge_rules(
 @pytest.mark.parametrize("store_url", [pytest.param("postgresql", marks=pytest.mark.postgres)], indirect=True)
 async def test_on_postgresql_an_update_is_one_statement(store: Store) -> None:
     await store.update_observed("CP-1", {"connected": True})
-    sent: list[str] = []
-    engine = store._db._async_engine
-    assert engine is not None
-
-    def record(_conn: Any, _cursor: Any, statement: str, *_args: Any) -> None:
-        sent.append(statement.split(maxsplit=1)[0])
-
-    event.listen(engine.sync_engine, "before_cursor_execute", record)
-    try:
+    with first_words_sent(store) as sent:
         await store.update_observed("CP-1", {"connector_status": {"1": "Charging"}, "vendor": "Acme"})
         await store.update_observed("CP-2", {"connected": True})
-    finally:
-        event.remove(engine.sync_engine, "before_cursor_execute", record)
 
-    assert sent == ["INSERT", "INSERT"]  # upserts; BEGIN and COMMIT are not cursor statements
+    assert sent == ["INSERT", "INSERT"]  # upserts
     state = await store.get_observed("CP-1")
     assert (state.connected, state.vendor, state.connector_status) == (True, "Acme", {"1": "Charging"})
 

@@ -1,14 +1,12 @@
 """OCPP 1.6 StartTransaction / MeterValues / StopTransaction: stored once, retries recognised, nothing lost."""
 
 from datetime import timedelta
-from typing import Any
 
 import pytest
-from sqlalchemy import event
 
 from chargeops.api.gateway import SessionFlag
 from chargeops.ocpp_gateway.store import Store, errors, tables
-from tests.unit.ocpp_gateway.store.support import NOW, T0, Peek
+from tests.unit.ocpp_gateway.store.support import NOW, T0, Peek, first_words_sent
 
 
 async def start(store: Store, cp_id: str = "CP-1", *, meter_start_wh: int = 1_000, id_tag: str = "TAG-1") -> int:
@@ -248,20 +246,10 @@ async def test_of_one_timestamp_twice_in_a_message_the_first_reading_is_kept(sto
 @pytest.mark.parametrize("store_url", [pytest.param("postgresql", marks=pytest.mark.postgres)], indirect=True)
 async def test_on_postgresql_meter_values_are_one_statement(store: Store) -> None:
     transaction_id = await start(store)
-    sent: list[str] = []
-    engine = store._db._async_engine
-    assert engine is not None
-
-    def record(_conn: Any, _cursor: Any, statement: str, *_args: Any) -> None:
-        sent.append(statement.split(maxsplit=1)[0])
-
-    event.listen(engine.sync_engine, "before_cursor_execute", record)
-    try:
+    with first_words_sent(store) as sent:
         added = await store.add_meter_values(
             "CP-1", connector_id=1, transaction_id=str(transaction_id), readings=[(T0, 1_001)], raw=[{"m": 1}]
         )
-    finally:
-        event.remove(engine.sync_engine, "before_cursor_execute", record)
 
     assert (added, sent) == (1, ["WITH"])
 
