@@ -23,7 +23,7 @@ import functools
 import typing
 from collections.abc import Callable, Collection, Mapping
 from datetime import datetime
-from typing import Any
+from typing import Any, TypeGuard
 
 import pydantic
 from sqlalchemy import (
@@ -73,14 +73,21 @@ def merge(
     current: gateway.ObservedState, changes: Mapping[str, object], *, replace: Collection[str] = ()
 ) -> gateway.ObservedState:
     """``current`` with ``changes`` applied by the rules in the module docstring; validated."""
+    return _merge_without_nul(current, _without_nul(changes), replace=replace)
+
+
+def _merge_without_nul(
+    current: gateway.ObservedState, changes: Mapping[str, object], *, replace: Collection[str]
+) -> gateway.ObservedState:
+    """``merge`` for ``changes`` already through ``_without_nul``."""
     unknown = sorted(set(changes) - _SETTABLE_FIELDS)
     if unknown:
         raise errors.InvalidObservedStateError(
             f"ObservedState has no settable field {', '.join(unknown)}; fields: {', '.join(sorted(_SETTABLE_FIELDS))}."
         )
     document = current.model_dump(mode="json", by_alias=False)
-    for name, value in _without_nul(changes).items():
-        if name in MERGED_FIELDS and name not in replace and isinstance(value, Mapping):
+    for name, value in changes.items():
+        if _merges_key_by_key(value, name, replace):
             merged = {**document[name], **value}
             document[name] = {key: item for key, item in merged.items() if item is not None}
         else:
@@ -89,6 +96,11 @@ def merge(
         return gateway.ObservedState.model_validate(document)
     except pydantic.ValidationError as error:
         raise errors.InvalidObservedStateError(f"Observed state of {current.charge_point_id}: {error}") from error
+
+
+def _merges_key_by_key(value: object, name: str, replace: Collection[str]) -> TypeGuard[Mapping[str, object]]:
+    """Whether the change ``name: value`` merges into a dict field key by key (rather than replacing it)."""
+    return name in MERGED_FIELDS and name not in replace and isinstance(value, Mapping)
 
 
 def _without_nul(value: Any) -> Any:
@@ -165,16 +177,10 @@ def _upsert_merged(
     change that alters nothing is written all the same: finding that out would take the read this saves.
     """
     changes = _without_nul(changes)  # the keys to remove, too, as ``merge`` sees them
-    fresh = merge(gateway.ObservedState(charge_point_id=cp_id), changes, replace=replace).model_dump(
+    fresh = _merge_without_nul(gateway.ObservedState(charge_point_id=cp_id), changes, replace=replace).model_dump(
         mode="json", by_alias=False
     )
-    merged = tuple(
-        sorted(
-            name
-            for name, value in changes.items()
-            if name in MERGED_FIELDS and name not in replace and isinstance(value, Mapping)
-        )
-    )
+    merged = tuple(sorted(name for name, value in changes.items() if _merges_key_by_key(value, name, replace)))
     params: dict[str, Any] = {
         "b_cp": cp_id,
         "b_fresh": fresh,
@@ -226,7 +232,7 @@ def _document_of(_db: database.Database) -> Select[Any]:
 
 
 def _lock_document(db: database.Database) -> Select[Any]:
-    return db.lock_rows(select(_O.document).where(_O.charge_point_id == bindparam("b_cp")))
+    return db.lock_rows(_document_of(db))
 
 
 def _insert_document(db: database.Database) -> Insert:
