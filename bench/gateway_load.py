@@ -24,8 +24,9 @@ Modes:
 - ``reconnect-storm``: every charger boots as in ``realistic`` (and sends nothing more); once the
   gateway's observed state shows all of them converged, the gateway is stopped (SIGTERM, or SIGKILL
   with ``--kill``) and started again on the same database and ports, with an empty password cache.
-  Every charger reconnects by itself (a random jitter of up to ``--reconnect-jitter-s``, retries while
-  refused, Retry-After when answered 503) and reports its status again. Measured from the restart:
+  Every charger reconnects by itself (a random jitter of up to ``--reconnect-jitter-s``; retries while
+  refused, the wait doubling from ``--reconnect-retry-s`` up to ``--reconnect-retry-max-s`` as OCPP
+  2.0.1's RetryBackOff does; Retry-After when answered 503) and reports its status again. Measured from the restart:
   the time until all are reconnected, and until the gateway's observed state shows every one connected
   to the new process and converged to its desired state (``is_settled``, the gateway's own test; a
   settled charger is sent nothing), and the gateway's CPU meanwhile (a scrypt check per charger).
@@ -364,6 +365,7 @@ def _replica_plans(
             seed=args.seed + worker,
             reconnect_jitter_s=args.reconnect_jitter_s,
             reconnect_retry_s=args.reconnect_retry_s,
+            reconnect_retry_max_s=max(args.reconnect_retry_s, args.reconnect_retry_max_s),
         )
         for worker in range(workers)
     ]
@@ -1042,6 +1044,12 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     )
     parser.add_argument(
         "--reconnect-retry-s", type=float, default=1.0, help="Reconnect storm: wait after a refused connect."
+    )
+    parser.add_argument(
+        "--reconnect-retry-max-s",
+        type=float,
+        default=30.0,
+        help="Reconnect storm: the wait after a refused connect doubles after each, up to this.",
     )
     parser.add_argument(
         "--storm-timeout-s", type=float, default=900.0, help="Reconnect storm: a charger gives up after this."

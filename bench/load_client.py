@@ -34,6 +34,7 @@ import json
 import os
 import random
 import resource
+import sys
 import threading
 import time
 from collections.abc import Awaitable
@@ -77,6 +78,8 @@ BOOT_RETRY_S = 60.0
 # How long a charger whose set-up was dropped, closed or answered an error, or one closed by the gateway
 # while running (realistic), keeps trying to come back.
 REJOIN_S = 600.0
+# How often a worker reports a reconnect storm's progress.
+STORM_REPORT_S = 60.0
 # How often pending calls are checked for a missing reply; the timeout itself is ``call_timeout_s``.
 SWEEP_INTERVAL_S = 1.0
 # A saturation run starts once the gateway has sent no call (convergence) for this long.
@@ -103,10 +106,14 @@ class Plan:
     connect_concurrency: int
     call_timeout_s: float
     seed: int
-    # Reconnect storm: a cut charger waits up to ``reconnect_jitter_s`` before its first attempt, and
-    # ``reconnect_retry_s`` plus up to that jitter after a refused or failed one.
+    # Reconnect storm: a cut charger waits up to ``reconnect_jitter_s`` before its first attempt; after a
+    # failed one (nobody listening, the handshake cut) ``reconnect_retry_s`` plus up to that jitter,
+    # doubled after each failure in a row up to ``reconnect_retry_max_s`` — OCPP 2.0.1's
+    # RetryBackOffWaitMinimum, RetryBackOffRandomRange and its doubling (B04). At 50,000 chargers, a
+    # fixed second between attempts while the gateways restarted cost the load generator a whole core.
     reconnect_jitter_s: float = 1.0
     reconnect_retry_s: float = 1.0
+    reconnect_retry_max_s: float = 1.0
 
 
 def _retry_after_s(refused: InvalidStatus) -> float | None:
@@ -652,7 +659,9 @@ class _Worker:
         returns = [asyncio.create_task(self._come_back(charger, deadline, storm)) for charger in self.up]
         self.pipe.send({"event": "armed"})
         cpu_before = time.process_time()
+        reporting = asyncio.create_task(self._report_storm(storm))
         await asyncio.gather(*returns)
+        reporting.cancel()
         reconnected_at = array.array("d", (at for at in storm.reconnected_at.values()))
         self.pipe.send(
             {
@@ -679,6 +688,20 @@ class _Worker:
             }
         )
 
+    async def _report_storm(self, storm: "_Storm") -> None:
+        """Every ``STORM_REPORT_S`` once the cutting began, what this worker's chargers have done so far, on
+        stderr: a long storm is otherwise silent until its end."""
+        while True:
+            await asyncio.sleep(STORM_REPORT_S)
+            if storm.cut_at:
+                print(
+                    f"[{time.strftime('%H:%M:%S')}] worker {os.getpid()}: {len(storm.reconnected_at)}/"
+                    f"{len(storm.cut_at)} back, {storm.attempts} attempts, {storm.busy_retries} answered 503, "
+                    f"failures {dict(storm.failures)}, CPU {time.process_time():.0f} s",
+                    file=sys.stderr,
+                    flush=True,
+                )
+
     async def _come_back(self, charger: LeanCharger, deadline: float, storm: "_Storm") -> None:
         """Wait for the gateway to cut ``charger``, then ``_return`` before ``deadline``."""
         assert charger.ws is not None
@@ -693,6 +716,7 @@ class _Worker:
         gives up at ``deadline`` (monotonic) or on an answer other than 503."""
         plan = self.plan
         await asyncio.sleep(self.rng.uniform(0, plan.reconnect_jitter_s))
+        retry_s = plan.reconnect_retry_s
         while time.monotonic() < deadline:
             storm.attempts += 1
             try:
@@ -711,9 +735,10 @@ class _Worker:
                 await asyncio.sleep(retry_after_s)
                 continue
             except (OSError, TimeoutError, InvalidHandshake) as error:
-                # The gateway is not listening yet (refused), or cut the handshake: try again shortly.
+                # The gateway is not listening yet (refused), or cut the handshake: try again, later each time.
                 storm.failures[type(error).__name__] += 1
-                await asyncio.sleep(plan.reconnect_retry_s + self.rng.uniform(0, plan.reconnect_jitter_s))
+                await asyncio.sleep(retry_s + self.rng.uniform(0, plan.reconnect_jitter_s))
+                retry_s = min(2 * retry_s, plan.reconnect_retry_max_s)
                 continue
             self._spawn(charger.read_loop())
             status = self.statuses.get(charger.cp_id, "Available")

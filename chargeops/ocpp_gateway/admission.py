@@ -11,24 +11,20 @@ behind those locks until the pools ran dry, and in 7 minutes 45,574 handshakes w
 The event loop's lag says that this process is behind, whatever the cause (its own CPU, the machine's,
 answers arriving faster than they are taken up), and every message waits that long before its own work
 starts. While ``LAG_OVER`` of the last ``LAG_WINDOW`` samples (``metrics.sample_event_loop_lag``) are later
-than the limit, a new connection is answered 503 with a Retry-After drawn from ``RETRY_AFTER_S``, so that the
-chargers sent away come back spread out rather than as one wave. Chargers already connected are served
+than the limit, a new connection is answered 503 with a Retry-After of its own (``return_times``), so that
+the chargers sent away come back one after another rather than as one wave. Chargers already connected are served
 as before: closing them would only turn their reconnects into more load. An episode is logged when it
 begins and when it ends, not once per refusal, which at thousands a minute would add to the load.
 """
 
 import collections
 import logging
-import random
 
 # Samples of the event loop's lag (half a second apart) looked at, and how many of them over the limit mean
 # overloaded: one late sample is a pause (a garbage collection, a burst of arrivals), and turning chargers
 # away for it would only delay them; two in two seconds is a loop that is not keeping up.
 LAG_WINDOW = 4
 LAG_OVER = 2
-# Seconds a charger sent away is asked to wait, drawn uniformly: a charger comes back after Retry-After,
-# and a fixed value would bring the refused ones back together.
-RETRY_AFTER_S = (10, 30)
 
 log = logging.getLogger(__name__)
 
@@ -36,10 +32,9 @@ log = logging.getLogger(__name__)
 class Admission:
     """The event loop's recent lag against a limit; ``None`` admits every charger."""
 
-    def __init__(self, lag_limit_s: float | None, *, rng: random.Random | None = None) -> None:
+    def __init__(self, lag_limit_s: float | None) -> None:
         self.lag_limit_s = lag_limit_s
         self._recent: collections.deque[float] = collections.deque(maxlen=LAG_WINDOW)
-        self._rng = rng or random.Random()  # noqa: S311 - spreading retries, not a secret
         self._refused = 0
 
     @property
@@ -63,7 +58,6 @@ class Admission:
             log.info("Caught up: new chargers are admitted again (%d asked to come back later).", self._refused)
             self._refused = 0
 
-    def refuse(self) -> int:
-        """Count one charger sent away; the seconds it is asked to wait (Retry-After)."""
+    def refuse(self) -> None:
+        """Count one charger sent away, for the line that ends the episode."""
         self._refused += 1
-        return self._rng.randint(*RETRY_AFTER_S)

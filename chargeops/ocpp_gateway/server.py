@@ -13,6 +13,8 @@ import contextlib
 import functools
 import http
 import logging
+import math
+import time
 from collections.abc import Mapping, Sequence
 from typing import Any
 
@@ -28,6 +30,7 @@ from chargeops.ocpp_gateway.admission import Admission
 from chargeops.ocpp_gateway.context import ChargerContext, Clock, charger_logger
 from chargeops.ocpp_gateway.convergence.runner import ConvergenceRunner
 from chargeops.ocpp_gateway.registry import REPLACED_CLOSE_CODE, REPLACED_REASON, LiveCharger, Registry
+from chargeops.ocpp_gateway.return_times import AdmissionPace, ReturnTimes
 from chargeops.ocpp_gateway.session import SESSION_CLASSES, TRY_AGAIN_LATER_CLOSE_CODE
 from chargeops.ocpp_gateway.settings import GatewaySettings
 from chargeops.ocpp_gateway.store import errors as store_errors
@@ -35,8 +38,11 @@ from chargeops.ocpp_gateway.store import errors as store_errors
 _SUBPROTOCOL = {OcppVersion.V16: Subprotocol("ocpp1.6"), OcppVersion.V201: Subprotocol("ocpp2.0.1")}
 SUBPROTOCOLS = list(_SUBPROTOCOL.values())
 
-# Seconds a charger is asked to wait before connecting again while the store is unavailable.
+# The least a charger is asked to wait before connecting again while the store is unavailable or slow, and
+# while the gateway is overloaded (``admission``): more, when others were refused before it
+# (``return_times``). Long enough for a store's restart or a loop's burst to pass.
 STORE_RETRY_AFTER_S = 5
+OVERLOADED_RETRY_AFTER_S = 10
 # The handshake's store read may take this long. Slower, the database is overloaded (its pool's queue
 # was 30 s deep at 50,000 chargers connecting): a 503 with Retry-After sends the charger away for a while,
 # where websockets would drop the handshake unanswered at its open timeout. Within the handshake's slack
@@ -55,6 +61,9 @@ class ChargerServer:
         self.registry = registry
         self.clock = clock
         self.admission = Admission(settings.overload_lag_s)
+        # When each charger answered 503 here is to come back, paced by how fast chargers are let in.
+        self._returns = ReturnTimes()
+        self._pace = AdmissionPace()
         # Between the handshake and the handler: what the handshake decided about each connection.
         self._admitted: dict[ServerConnection, tuple[str, OcppVersion, StoredDesiredState | None]] = {}
         # Login reads under way, by charger: a charger's retries share one (``_login``).
@@ -74,21 +83,22 @@ class ChargerServer:
             )
         if self.admission.overloaded:
             # Before the store is asked anything: a refusal must cost the overloaded process next to nothing.
+            self.admission.refuse()
             return _refuse(
                 connection,
                 http.HTTPStatus.SERVICE_UNAVAILABLE,
                 "Overloaded",
                 f"Charge point {cp_id}: the gateway is overloaded; try again later.",
-                headers={"Retry-After": str(self.admission.refuse())},
+                headers={"Retry-After": self._come_back_in(cp_id, at_least_s=OVERLOADED_RETRY_AFTER_S)},
                 logged=False,  # ``admission`` logs the episode, not each of thousands of refusals
             )
         offered = _offered_subprotocols(request.headers)
         try:
             login = await asyncio.wait_for(asyncio.shield(self._login(cp_id)), LOGIN_READ_LIMIT_S)
         except store_errors.StoreUnavailableError as error:
-            return _store_unavailable(connection, cp_id, f"unavailable ({error})")
+            return self._store_unavailable(connection, cp_id, f"unavailable ({error})")
         except TimeoutError:
-            return _store_unavailable(connection, cp_id, f"too slow to answer within {LOGIN_READ_LIMIT_S:g} s")
+            return self._store_unavailable(connection, cp_id, f"too slow to answer within {LOGIN_READ_LIMIT_S:g} s")
         desired = login.desired
         version = _choose_version(offered, desired)
         if version is None:
@@ -103,7 +113,25 @@ class ChargerServer:
         if refusal is not None:
             return refusal
         self._admitted[connection] = (cp_id, version, desired)
+        self._pace.admitted(time.monotonic())
         return None
+
+    def _come_back_in(self, cp_id: str, *, at_least_s: float) -> str:
+        """Retry-After for ``cp_id``, refused now: its own place after the chargers refused before it, at
+        the pace this gateway takes chargers in (``return_times``), and not sooner than ``at_least_s``."""
+        now = time.monotonic()
+        self._pace.refused(now)
+        back_at = self._returns.time_for(cp_id, now=now, earliest=now + at_least_s, spacing_s=1 / self._pace.per_s)
+        return str(max(1, math.ceil(back_at - now)))
+
+    def _store_unavailable(self, connection: ServerConnection, cp_id: str, cause: str) -> Response:
+        return _refuse(
+            connection,
+            http.HTTPStatus.SERVICE_UNAVAILABLE,
+            "StoreUnavailable",
+            f"Charge point {cp_id}: the gateway's store is {cause}; try again later.",
+            headers={"Retry-After": self._come_back_in(cp_id, at_least_s=STORE_RETRY_AFTER_S)},
+        )
 
     def _login(self, cp_id: str) -> asyncio.Future[seams.Login]:
         """The charger's login read: the one under way, else a new one.
@@ -174,7 +202,8 @@ class ChargerServer:
             verified = await login.verify(credentials.password)
         except store_errors.PasswordCheckBusyError as busy:
             # Queued any longer, the check would be answered after the charger gave up (a reconnect
-            # storm): refused now, the charger comes back when the queue has drained.
+            # storm): refused now, with its own return time on the password threads' schedule.
+            self._pace.refused(time.monotonic())
             return _refuse(
                 connection,
                 http.HTTPStatus.SERVICE_UNAVAILABLE,
@@ -260,16 +289,6 @@ class ChargerServer:
             await asyncio.shield(update)
         close = live.connection.close_code
         live.ctx.logger.info("Disconnected (close code %s).", close)
-
-
-def _store_unavailable(connection: ServerConnection, cp_id: str, cause: str) -> Response:
-    return _refuse(
-        connection,
-        http.HTTPStatus.SERVICE_UNAVAILABLE,
-        "StoreUnavailable",
-        f"Charge point {cp_id}: the gateway's store is {cause}; try again later.",
-        headers={"Retry-After": str(STORE_RETRY_AFTER_S)},
-    )
 
 
 def _offered_subprotocols(headers: Headers) -> list[str]:

@@ -9,8 +9,8 @@ from websockets.asyncio.client import ClientConnection
 from websockets.exceptions import InvalidStatus
 
 from chargeops.ocpp_gateway import metrics
-from chargeops.ocpp_gateway.admission import RETRY_AFTER_S
-from chargeops.ocpp_gateway.server import LOGIN_READ_LIMIT_S, STORE_RETRY_AFTER_S
+from chargeops.ocpp_gateway.return_times import FIRST_GUESS_PER_S
+from chargeops.ocpp_gateway.server import LOGIN_READ_LIMIT_S, OVERLOADED_RETRY_AFTER_S, STORE_RETRY_AFTER_S
 from chargeops.ocpp_gateway.session import TRY_AGAIN_LATER_CLOSE_CODE
 from chargeops.ocpp_gateway.store import Store
 from tests.e2e.harness import (
@@ -222,7 +222,7 @@ async def test_an_overloaded_gateway_answers_new_chargers_503_and_serves_those_i
             await connect_charger(gateway, "CP-2")
         response = refused.value.response
         assert response.status_code == 503
-        assert RETRY_AFTER_S[0] <= int(response.headers["Retry-After"]) <= RETRY_AFTER_S[1]
+        assert int(response.headers["Retry-After"]) == OVERLOADED_RETRY_AFTER_S  # the first one sent away
         assert response.body.decode() == "Charge point CP-2: the gateway is overloaded; try again later.\n"
         assert refused_count("Overloaded") == refusals + 1
 
@@ -233,6 +233,29 @@ async def test_an_overloaded_gateway_answers_new_chargers_503_and_serves_those_i
         assert (await control.observed("CP-2"))["connected"] is True
         await again.close()
         await held.close()
+
+
+async def test_chargers_sent_away_together_are_told_to_come_back_one_after_another(database_url: str) -> None:
+    # With one Retry-After (or a small range of them) for all, the refused came back as one wave and were
+    # refused again. Each is given its own place, no sooner than the least wait, at the pace of admissions:
+    # no second is given to more chargers than that pace lets in.
+    async with running_gateway(gateway_settings(database_url, overload_lag_s=0.25)) as gateway:
+        await asyncio.sleep(0.6)  # the lag sampler has begun its first sample
+        for _ in range(2):
+            time.sleep(1.0)  # noqa: ASYNC251 - blocking the event loop is the point
+            await asyncio.sleep(0.6)
+        answers = await asyncio.gather(
+            *(connect_charger(gateway, f"CP-{index}") for index in range(40)), return_exceptions=True
+        )
+    waits = sorted(
+        int(answer.response.headers["Retry-After"])
+        for answer in answers
+        if isinstance(answer, InvalidStatus) and answer.response.status_code == 503
+    )
+    assert len(waits) >= 30  # the loop stays behind for about 1.5 s more: most of the 40 were sent away
+    # One place after another: every second from the least wait on is given, none to more than the pace.
+    assert set(waits) == set(range(OVERLOADED_RETRY_AFTER_S, waits[-1] + 1))
+    assert max(waits.count(wait) for wait in set(waits)) <= FIRST_GUESS_PER_S + 1
 
 
 def refused_count(reason: str) -> float:

@@ -43,6 +43,7 @@ import time
 
 from chargeops.api import gateway
 from chargeops.ocpp_gateway import passwords
+from chargeops.ocpp_gateway.return_times import ReturnTimes
 from chargeops.ocpp_gateway.store import errors, scrypt_pool
 
 # How many (charger, password) pairs are remembered as verified: the 50,000 chargers a gateway is meant
@@ -51,9 +52,6 @@ _REMEMBERED = 65_536
 # How long a charger waits for its websocket handshake before it gives up: websockets' default
 # open_timeout; chargers in the field wait 10 to 30 s. A check answered later is work nobody waits for.
 DEFAULT_WAIT_LIMIT_S = 10.0
-
-# Return times remembered before the past ones are swept out.
-_RETURNS_KEPT = 1_024
 
 _Check = tuple[str, str, bytes]  # charger id, stored hash, HMAC of the password
 
@@ -197,33 +195,3 @@ class PasswordChecker:
         if len(self._verified) >= _REMEMBERED:
             self._verified.pop(next(iter(self._verified)))
         self._verified[cp_id] = (stored, fingerprint)
-
-
-class ReturnTimes:
-    """When each refused charger is to come back: one after another, ``spacing_s`` apart.
-
-    A charger asking again before its time (it ignored Retry-After, or retried on another error) is
-    given the same time, not a later one, so impatience neither jumps the line nor pushes it back.
-    """
-
-    def __init__(self) -> None:
-        self._next = 0.0  # the first free time, time.monotonic()
-        self._given: dict[str, float] = {}
-        self._prune_above = _RETURNS_KEPT
-
-    def time_for(self, cp_id: str, *, now: float, earliest: float, spacing_s: float) -> float:
-        """The time (``time.monotonic()``) ``cp_id`` is to come back, not before ``earliest``."""
-        given = self._given.get(cp_id)
-        if given is not None and given > now:
-            return given
-        back_at = max(earliest, self._next)
-        self._next = back_at + spacing_s
-        self._given[cp_id] = back_at
-        if len(self._given) > self._prune_above:
-            self._prune(now)
-        return back_at
-
-    def _prune(self, now: float) -> None:
-        self._given = {cp_id: at for cp_id, at in self._given.items() if at > now}
-        # Pruned again only once it has doubled: a sweep costs less than the refusals between two.
-        self._prune_above = max(_RETURNS_KEPT, 2 * len(self._given))

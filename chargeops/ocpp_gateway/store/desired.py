@@ -72,6 +72,10 @@ def _row_of(_db: database.Database) -> Select[Any]:
     return select(tables.desired_states).where(_D.charge_point_id == bindparam("b_cp"))
 
 
+def _lock_row_of(db: database.Database) -> Select[Any]:
+    return db.lock_rows(_row_of(db))
+
+
 def _password_hash_of(_db: database.Database) -> Select[Any]:
     return select(_D.password_hash).where(_D.charge_point_id == bindparam("b_cp"))
 
@@ -88,8 +92,8 @@ def put(
     """Upsert ``desired`` (its password already turned into ``new_password_hash``, or None to keep)."""
     document = desired.model_dump(mode="json", by_alias=False, exclude={"password"})
     digest = id_tags_digest(desired.authorized_id_tags)
-    query = db.lock_rows(select(tables.desired_states).where(_D.charge_point_id == cp_id))
-    current = conn.execute(query).mappings().first()
+    key = {"b_cp": cp_id}
+    current = conn.execute(db.statement(_lock_row_of), key).mappings().first()
     if current is None:
         created = (
             (
@@ -114,7 +118,7 @@ def put(
             _notify(db, conn, cp_id)
             return _to_stored(created)
         # Another writer created it just now: update theirs, under the lock.
-        current = conn.execute(query).mappings().one()
+        current = conn.execute(db.statement(_lock_row_of), key).mappings().one()
     changes: dict[str, Any] = {}
     if document != current["document"]:
         changes["document"] = document

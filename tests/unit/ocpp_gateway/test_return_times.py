@@ -6,7 +6,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from chargeops.ocpp_gateway.store.credentials import ReturnTimes
+from chargeops.ocpp_gateway.return_times import ReturnTimes
 
 
 def test_refused_chargers_come_back_one_spacing_apart_after_the_queue_drains() -> None:

@@ -1,0 +1,98 @@
+"""When a charger answered 503 is to come back, so that the refused return one after another.
+
+A Retry-After that is the same for every refused charger (or drawn from one small range) brings them back
+together: in a reconnect storm of 10,000 chargers told "when the password queue has drained", each was
+refused 11 times, and each refusal is a handshake's work for a gateway that is short of exactly that.
+``ReturnTimes`` gives each refused charger its own time, ``spacing_s`` after the previous one's.
+
+The spacing is the pace at which the refused can be taken back. For a password check that is the scrypt
+threads' pace (``store.credentials``). For the other refusals — the gateway overloaded (``admission``), the
+store too slow to answer a login (``server``) — it is ``AdmissionPace``: how many chargers this gateway
+admitted a second while it was turning others away, which is when that count is its capacity rather than
+its demand.
+"""
+
+# Return times remembered before the past ones are swept out.
+_RETURNS_KEPT = 1_024
+# Admissions are counted over windows this long: a second is too short to smooth a garbage collection or a
+# burst of arrivals out of the count.
+WINDOW_S = 10.0
+# Chargers admitted a second before any window with refusals has been counted: one scrypt per charger (the
+# memory of verified passwords is empty after a restart) on one core at 50 ms each, the slow end of what
+# was measured. A wrong guess costs little: a charger back too early is refused and given a later time, and
+# the first counted window replaces it.
+FIRST_GUESS_PER_S = 20.0
+
+
+class ReturnTimes:
+    """When each refused charger is to come back: one after another, ``spacing_s`` apart.
+
+    A charger asking again before its time (it ignored Retry-After, or retried on another error) is
+    given the same time, not a later one, so impatience neither jumps the line nor pushes it back.
+    """
+
+    def __init__(self) -> None:
+        self._next = 0.0  # the first free time, time.monotonic()
+        self._given: dict[str, float] = {}
+        self._prune_above = _RETURNS_KEPT
+
+    def time_for(self, cp_id: str, *, now: float, earliest: float, spacing_s: float) -> float:
+        """The time (``time.monotonic()``) ``cp_id`` is to come back, not before ``earliest``."""
+        given = self._given.get(cp_id)
+        if given is not None and given > now:
+            return given
+        back_at = max(earliest, self._next)
+        self._next = back_at + spacing_s
+        self._given[cp_id] = back_at
+        if len(self._given) > self._prune_above:
+            self._prune(now)
+        return back_at
+
+    def _prune(self, now: float) -> None:
+        self._given = {cp_id: at for cp_id, at in self._given.items() if at > now}
+        # Pruned again only once it has doubled: a sweep costs less than the refusals between two.
+        self._prune_above = max(_RETURNS_KEPT, 2 * len(self._given))
+
+
+class AdmissionPace:
+    """Chargers admitted a second while others were refused: the best ``WINDOW_S`` window of those seen.
+
+    Windows without a refusal are not counted: there the gateway admitted whoever came, which says how
+    many came, not how many it could take. The best, not the latest, is kept: in a window where the
+    refused come back too slowly the gateway admits fewer than it could, and a pace that followed it down
+    would send the next ones back slower still.
+    """
+
+    def __init__(self, *, first_guess_per_s: float = FIRST_GUESS_PER_S, window_s: float = WINDOW_S) -> None:
+        self.window_s = window_s
+        self._best_per_s: float | None = None
+        self._first_guess_per_s = first_guess_per_s
+        self._window_start: float | None = None
+        self._admitted = 0
+        self._refused = False
+
+    @property
+    def per_s(self) -> float:
+        """Chargers a second the refused are sent back at."""
+        return self._first_guess_per_s if self._best_per_s is None else self._best_per_s
+
+    def admitted(self, now: float) -> None:
+        """Count one charger let in at ``now`` (``time.monotonic()``)."""
+        self._roll(now)
+        self._admitted += 1
+
+    def refused(self, now: float) -> None:
+        """Note that a charger was turned away at ``now``: the window counts."""
+        self._roll(now)
+        self._refused = True
+
+    def _roll(self, now: float) -> None:
+        start = self._window_start
+        if start is not None and now < start + self.window_s:
+            return
+        if start is not None and self._refused and self._admitted:
+            # Every one counted was admitted within the window, however long after it the next event came.
+            self._best_per_s = max(self._admitted / self.window_s, self._best_per_s or 0.0)
+        self._window_start = now
+        self._admitted = 0
+        self._refused = False

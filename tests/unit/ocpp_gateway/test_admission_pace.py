@@ -1,0 +1,56 @@
+"""The pace at which refused chargers are sent back: admissions counted only while others were refused."""
+
+import pytest
+
+from chargeops.ocpp_gateway.return_times import FIRST_GUESS_PER_S, AdmissionPace
+
+
+def admit(pace: AdmissionPace, count: int, *, start: float, over_s: float) -> None:
+    for index in range(count):
+        pace.admitted(start + over_s * index / count)
+
+
+def test_before_any_window_with_refusals_the_first_guess_holds() -> None:
+    pace = AdmissionPace(window_s=10.0)
+    admit(pace, 500, start=0.0, over_s=10.0)
+    pace.admitted(10.0)  # closes the window: 50/s, but nobody was refused, so it says nothing of capacity
+
+    assert pace.per_s == FIRST_GUESS_PER_S
+
+
+def test_a_window_with_refusals_measures_the_admissions_in_it() -> None:
+    pace = AdmissionPace(window_s=10.0)
+    pace.refused(0.0)
+    admit(pace, 300, start=0.0, over_s=10.0)
+    pace.refused(10.5)  # closes it
+
+    assert pace.per_s == pytest.approx(30.0)
+
+
+def test_the_best_window_is_kept_when_a_later_one_admits_fewer() -> None:
+    pace = AdmissionPace(window_s=10.0)
+    pace.refused(0.0)
+    admit(pace, 400, start=0.0, over_s=10.0)
+    pace.refused(10.0)
+    admit(pace, 50, start=10.0, over_s=10.0)  # the refused came back slowly: fewer admitted
+    pace.refused(20.0)
+
+    assert pace.per_s == pytest.approx(40.0)
+
+
+def test_a_window_that_only_refused_changes_nothing() -> None:
+    pace = AdmissionPace(window_s=10.0)
+    pace.refused(0.0)
+    pace.refused(5.0)  # the store is down: nobody admitted
+    pace.refused(12.0)
+
+    assert pace.per_s == FIRST_GUESS_PER_S
+
+
+def test_an_idle_spell_after_a_window_does_not_dilute_it() -> None:
+    pace = AdmissionPace(window_s=10.0)
+    pace.refused(0.0)
+    admit(pace, 250, start=0.0, over_s=9.0)
+    pace.admitted(600.0)  # the next event, ten minutes later, closes the window
+
+    assert pace.per_s == pytest.approx(25.0)
