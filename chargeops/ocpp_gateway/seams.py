@@ -72,6 +72,10 @@ class Store(Protocol):
         if_held_by: str | None = None,
     ) -> ObservedState: ...
 
+    async def depart(
+        self, last_seen: Mapping[str, datetime | None], *, held_by: str, now: datetime | None = None
+    ) -> None: ...
+
     async def start_transaction(
         self,
         cp_id: str,

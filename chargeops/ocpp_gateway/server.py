@@ -16,6 +16,7 @@ import logging
 import math
 import time
 from collections.abc import Mapping, Sequence
+from datetime import datetime
 from typing import Any
 
 from websockets.asyncio.server import ServerConnection
@@ -67,6 +68,9 @@ class ChargerServer:
         # Between the handshake and the handler: what the handshake decided about each connection.
         self._admitted: dict[ServerConnection, tuple[str, OcppVersion, StoredDesiredState | None]] = {}
         # Login reads under way, by charger: a charger's retries share one (``_login``).
+        # While stopping: the chargers whose connections closed, and when each was last heard from,
+        # recorded together by ``record_departures`` rather than one write per connection.
+        self._departed: dict[str, datetime | None] | None = None
         self._logins: dict[str, asyncio.Future[seams.Login]] = {}
 
     async def handshake(  # noqa: PLR0911 - one early answer per reason a charger is refused
@@ -274,8 +278,29 @@ class ChargerServer:
 
         await inbox.route_frames(live.connection, live.session.route_message, seen)
 
+    def begin_stop(self) -> None:
+        """The gateway is stopping: connections that close from now on are recorded by ``record_departures``."""
+        self._departed = {}
+
+    async def record_departures(self) -> None:
+        """Store, in a few statements, that the chargers whose connections closed while stopping left."""
+        departed, self._departed = self._departed or {}, None
+        if not departed:
+            return
+        try:
+            await self.store.depart(departed, held_by=self.settings.replica_id)
+        except store_errors.StoreError as error:
+            # The store may be why the gateway stops. Readers learn the same from the lease's end, later.
+            log.warning("The departure of %d chargers could not be recorded: %s", len(departed), error)
+            return
+        log.info("Recorded the departure of %d chargers.", len(departed))
+
     async def _disconnected(self, live: LiveCharger) -> None:
         current = self.registry.detach(live)
+        if current and self._departed is not None:
+            self._departed[live.ctx.charge_point_id] = live.ctx.last_seen
+            live.ctx.logger.info("Disconnected: the gateway is stopping (close code %s).", live.connection.close_code)
+            return
         changes: dict[str, Any] = {"last_seen": live.ctx.last_seen}
         if current:
             changes["connected"] = False

@@ -36,6 +36,7 @@ from sqlalchemy import (
     Select,
     Text,
     Update,
+    any_,
     bindparam,
     cast,
     func,
@@ -158,6 +159,57 @@ def update_state(
         {**key, "b_document": observed.model_dump(mode="json", by_alias=False), "b_now": now},
     )
     return observed
+
+
+def depart(
+    db: database.Database,
+    conn: Connection,
+    last_seen: Mapping[str, datetime | None],
+    *,
+    held_by: str,
+    now: datetime,
+) -> None:
+    """Record that each charger of ``last_seen`` (charge point id -> when it was last heard from) left
+    replica ``held_by``: not connected, no replica, that last_seen — for each only while its stored state
+    still names ``held_by``, as ``update_state(if_held_by=...)`` does, since it may have reconnected to
+    another replica already.
+
+    For a replica that stops: on PostgreSQL one statement for all. Written one connection at a time (a
+    locking SELECT and an UPDATE each), three replicas holding 16,667 chargers each took 93 s to stop, most
+    of it sending those statements (py-spy: 39% of a replica's samples), three times Kubernetes' default
+    grace period of 30 s.
+    """
+    if db.dialect != "postgresql":
+        for cp_id, seen in last_seen.items():
+            update_state(db, conn, cp_id, _departure(seen), replace=(), now=now, if_held_by=held_by)
+        return
+    changes = {cp_id: _departure_as_stored(cp_id, seen) for cp_id, seen in last_seen.items()}
+    params = {"b_ids": list(changes), "b_changes": changes, "b_held_by": held_by, "b_now": now}
+    conn.execute(db.statement(_depart_held), params)
+
+
+def _departure(last_seen: datetime | None) -> dict[str, object]:
+    return {"connected": False, "replica": None, "last_seen": last_seen}
+
+
+def _departure_as_stored(cp_id: str, last_seen: datetime | None) -> dict[str, Any]:
+    """The fields of a departure as the document holds them: validated and serialized as ``merge`` does."""
+    change = _departure(last_seen)
+    state = _merge_without_nul(gateway.ObservedState(charge_point_id=cp_id), change, replace=())
+    return state.model_dump(mode="json", by_alias=False, include=set(change))
+
+
+def _depart_held(_db: database.Database) -> Update:
+    stored = cast(_O.document, postgresql.JSONB)
+    own = bindparam("b_changes", type_=postgresql.JSONB).op("->")(_O.charge_point_id)
+    return (
+        update(tables.observed_states)
+        .where(
+            _O.charge_point_id == any_(bindparam("b_ids", type_=ARRAY(Text))),
+            stored.op("->>", return_type=Text)(literal_column("'replica'")) == bindparam("b_held_by", type_=Text),
+        )
+        .values(document=cast(stored.op("||")(own), JSON), updated_at=bindparam("b_now"))
+    )
 
 
 def _upsert_merged(

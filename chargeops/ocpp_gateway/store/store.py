@@ -33,6 +33,10 @@ from chargeops.ocpp_gateway.store import (
     transactions,
 )
 
+# Departures written per transaction by ``Store.depart``: short enough not to hold a replica's row locks for
+# long, few enough that 16,667 take a handful of statements.
+DEPARTURES_PER_WRITE = 2_000
+
 
 class Store:
     """Desired and observed state per charger, and every charging session, in SQLite or PostgreSQL."""
@@ -161,6 +165,17 @@ class Store:
         return await self._db.write(
             observed.update_state, cp_id, changes, replace=replace, now=stamp, if_held_by=if_held_by
         )
+
+    async def depart(
+        self, last_seen: Mapping[str, datetime | None], *, held_by: str, now: datetime | None = None
+    ) -> None:
+        """Record that the chargers of ``last_seen`` (id -> last heard from) left replica ``held_by``, each
+        only while its stored state names that replica; for a replica that stops (``observed.depart``)."""
+        stamp = _now(now)
+        departures = list(last_seen.items())
+        for start in range(0, len(departures), DEPARTURES_PER_WRITE):
+            chunk = dict(departures[start : start + DEPARTURES_PER_WRITE])
+            await self._db.write(observed.depart, chunk, held_by=held_by, now=stamp)
 
     async def list_observed(self) -> list[gateway.ObservedState]:
         """The observed state of every charger seen, ordered by charge point id."""

@@ -10,6 +10,8 @@ from chargeops.api.gateway import AuthorizationMode, DesiredState
 from chargeops.ocpp_gateway.store import Store
 from chargeops.ocpp_gateway.store.desired import CHANGES_CHANNEL
 from chargeops.ocpp_gateway.store.listener import asyncpg_dsn
+from chargeops.ocpp_gateway.store.store import DEPARTURES_PER_WRITE
+from tests.unit.ocpp_gateway.store.support import NOW, first_words_sent
 
 PASSWORD = "correct-horse-battery-staple"
 
@@ -97,3 +99,31 @@ def test_the_listen_dsn_keeps_the_connection_and_drops_sqlalchemy_options() -> N
     dsn = asyncpg_dsn("postgresql+asyncpg://u:p%40ss@db:5433/store?sslmode=require&prepared_statement_cache_size=0")
 
     assert dsn == "postgresql://u:p%40ss@db:5433/store?sslmode=require"
+
+
+async def test_a_stopping_replica_records_the_departure_of_the_chargers_it_still_holds(store: Store) -> None:
+    await store.update_observed("CP-1", {"connected": True, "replica": "r1", "connector_status": {"1": "Charging"}})
+    await store.update_observed("CP-2", {"connected": True, "replica": "r1"})
+    await store.update_observed("CP-3", {"connected": True, "replica": "r2"})  # reconnected to r2 meanwhile
+
+    await store.depart({"CP-1": NOW, "CP-2": None, "CP-3": NOW, "CP-GONE": NOW}, held_by="r1")
+
+    first, second, third = [await store.get_observed(cp_id) for cp_id in ("CP-1", "CP-2", "CP-3")]
+    assert (first.connected, first.replica, first.last_seen) == (False, None, NOW)
+    assert first.connector_status == {"1": "Charging"}  # the rest of what was observed stays
+    assert (second.connected, second.replica, second.last_seen) == (False, None, None)
+    assert (third.connected, third.replica) == (True, "r2")
+    assert [state.charge_point_id for state in await store.list_observed()] == ["CP-1", "CP-2", "CP-3"]
+
+
+@pytest.mark.parametrize("store_url", [pytest.param("postgresql", marks=pytest.mark.postgres)], indirect=True)
+async def test_on_postgresql_departures_are_one_statement_per_batch(store: Store) -> None:
+    held = {f"CP-{index}": NOW for index in range(DEPARTURES_PER_WRITE + 1)}
+    for cp_id in held:
+        await store.update_observed(cp_id, {"connected": True, "replica": "r1"})
+
+    with first_words_sent(store) as sent:
+        await store.depart(held, held_by="r1")
+
+    assert sent == ["UPDATE", "UPDATE"]
+    assert not any(state.connected for state in await store.list_observed())
