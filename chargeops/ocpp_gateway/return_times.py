@@ -22,6 +22,9 @@ WINDOW_S = 10.0
 # was measured. A wrong guess costs little: a charger back too early is refused and given a later time, and
 # the first counted window replaces it.
 FIRST_GUESS_PER_S = 20.0
+# A window without refusals that admitted this share of the pace raises the pace by ``PROBE``.
+KEPT_UP = 0.9
+PROBE = 1.25
 
 
 class ReturnTimes:
@@ -57,10 +60,11 @@ class ReturnTimes:
 class AdmissionPace:
     """Chargers admitted a second while others were refused: the best ``WINDOW_S`` window of those seen.
 
-    Windows without a refusal are not counted: there the gateway admitted whoever came, which says how
-    many came, not how many it could take. The best, not the latest, is kept: in a window where the
-    refused come back too slowly the gateway admits fewer than it could, and a pace that followed it down
-    would send the next ones back slower still.
+    A window without a refusal says how many came, not how many the gateway could take, and counts only
+    when about as many were admitted as the pace sends back (``KEPT_UP``): every charger sent back was
+    let in, so the pace is raised (``PROBE``) to find out whether more would be. The best, not the latest,
+    is kept: in a window where the refused come back too slowly the gateway admits fewer than it could,
+    and a pace that followed it down would send the next ones back slower still.
     """
 
     def __init__(self, *, first_guess_per_s: float = FIRST_GUESS_PER_S, window_s: float = WINDOW_S) -> None:
@@ -90,9 +94,17 @@ class AdmissionPace:
         start = self._window_start
         if start is not None and now < start + self.window_s:
             return
-        if start is not None and self._refused and self._admitted:
+        if start is not None and self._admitted:
             # Every one counted was admitted within the window, however long after it the next event came.
-            self._best_per_s = max(self._admitted / self.window_s, self._best_per_s or 0.0)
+            self._count(self._admitted / self.window_s)
         self._window_start = now
         self._admitted = 0
         self._refused = False
+
+    def _count(self, admitted_per_s: float) -> None:
+        if not self._refused:
+            if admitted_per_s < KEPT_UP * self.per_s:
+                return  # how many came, not how many could have been let in
+            admitted_per_s = PROBE * self.per_s
+        best = self._best_per_s
+        self._best_per_s = admitted_per_s if best is None else max(admitted_per_s, best)

@@ -9,6 +9,7 @@ from datetime import datetime
 from typing import Literal, Protocol
 
 from chargeops.api.gateway import ObservedState, SessionFlag, StoredDesiredState
+from chargeops.ocpp_gateway.store.errors import PasswordCheckBusyError
 
 
 class Login(Protocol):
@@ -59,6 +60,8 @@ class Store(Protocol):
     async def get_desired(self, cp_id: str) -> StoredDesiredState | None: ...
 
     async def login(self, cp_id: str) -> Login: ...
+
+    def password_check_busy(self, cp_id: str, password: str) -> PasswordCheckBusyError | None: ...
 
     async def get_observed(self, cp_id: str) -> ObservedState: ...
 

@@ -68,10 +68,10 @@ class ChargerServer:
         # Between the handshake and the handler: what the handshake decided about each connection.
         self._admitted: dict[ServerConnection, tuple[str, OcppVersion, StoredDesiredState | None]] = {}
         # Login reads under way, by charger: a charger's retries share one (``_login``).
+        self._logins: dict[str, asyncio.Future[seams.Login]] = {}
         # While stopping: the chargers whose connections closed, and when each was last heard from,
         # recorded together by ``record_departures`` rather than one write per connection.
         self._departed: dict[str, datetime | None] | None = None
-        self._logins: dict[str, asyncio.Future[seams.Login]] = {}
 
     async def handshake(  # noqa: PLR0911 - one early answer per reason a charger is refused
         self, connection: ServerConnection, request: Request
@@ -96,6 +96,11 @@ class ChargerServer:
                 headers={"Retry-After": self._come_back_in(cp_id, at_least_s=OVERLOADED_RETRY_AFTER_S)},
                 logged=False,  # ``admission`` logs the episode, not each of thousands of refusals
             )
+        credentials = auth.basic_credentials(request.headers.get("Authorization"))
+        busy = None if credentials is None else self.store.password_check_busy(cp_id, credentials.password)
+        if busy is not None:
+            # Refused all the same once its stored hash was read: refused before, the read is not spent.
+            return self._password_check_busy(connection, busy)
         offered = _offered_subprotocols(request.headers)
         try:
             login = await asyncio.wait_for(asyncio.shield(self._login(cp_id)), LOGIN_READ_LIMIT_S)
@@ -127,6 +132,17 @@ class ChargerServer:
         self._pace.refused(now)
         back_at = self._returns.time_for(cp_id, now=now, earliest=now + at_least_s, spacing_s=1 / self._pace.per_s)
         return str(max(1, math.ceil(back_at - now)))
+
+    def _password_check_busy(self, connection: ServerConnection, busy: store_errors.PasswordCheckBusyError) -> Response:
+        # Queued any longer, the check would be answered after the charger gave up (a reconnect storm).
+        retry_after = self._come_back_in(busy.charge_point_id, at_least_s=busy.retry_after_s)
+        return _refuse(
+            connection,
+            http.HTTPStatus.SERVICE_UNAVAILABLE,
+            busy.reason,
+            str(busy),
+            headers={"Retry-After": retry_after},
+        )
 
     def _store_unavailable(self, connection: ServerConnection, cp_id: str, cause: str) -> Response:
         return _refuse(
@@ -205,16 +221,7 @@ class ChargerServer:
         try:
             verified = await login.verify(credentials.password)
         except store_errors.PasswordCheckBusyError as busy:
-            # Queued any longer, the check would be answered after the charger gave up (a reconnect
-            # storm): refused now, with its own return time on the password threads' schedule.
-            self._pace.refused(time.monotonic())
-            return _refuse(
-                connection,
-                http.HTTPStatus.SERVICE_UNAVAILABLE,
-                busy.reason,
-                str(busy),
-                headers={"Retry-After": str(busy.retry_after_s)},
-            )
+            return self._password_check_busy(connection, busy)
         if not verified:
             return _refuse(
                 connection, http.HTTPStatus.UNAUTHORIZED, "WrongPassword", f"Charge point {cp_id}: wrong password."

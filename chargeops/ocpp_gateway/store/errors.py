@@ -89,7 +89,8 @@ class InvalidObservedStateError(StoreError):
 
 class PasswordCheckBusyError(StoreError):
     """The password checks queued ahead would keep this one past the time a charger waits for its
-    handshake; nothing was checked. ``retry_after_s`` is when to try again."""
+    handshake; nothing was checked. ``retry_after_s``: the queue will have drained by then, and no
+    sooner is worth trying again."""
 
     reason = "PasswordCheckBusy"
 

@@ -129,6 +129,11 @@ class Store:
         desired_state, stored = await self._db.read_statement(desired.get_for_login, cp_id)
         return credentials.Login(desired_state, self._passwords, cp_id, stored)
 
+    def password_check_busy(self, cp_id: str, password: str) -> errors.PasswordCheckBusyError | None:
+        """What ``Login.verify`` of ``password`` would be refused with now for want of room in the password
+        queue, known before anything is read; None if it may go ahead (``PasswordChecker.busy_for``)."""
+        return self._passwords.busy_for(cp_id, password)
+
     async def verify_password(self, cp_id: str, password: str) -> bool:
         """Whether ``password`` is the Basic-auth password of ``cp_id``; False for an unknown id.
 

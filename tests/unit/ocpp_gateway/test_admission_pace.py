@@ -2,7 +2,7 @@
 
 import pytest
 
-from chargeops.ocpp_gateway.return_times import FIRST_GUESS_PER_S, AdmissionPace
+from chargeops.ocpp_gateway.return_times import FIRST_GUESS_PER_S, KEPT_UP, PROBE, AdmissionPace
 
 
 def admit(pace: AdmissionPace, count: int, *, start: float, over_s: float) -> None:
@@ -12,10 +12,30 @@ def admit(pace: AdmissionPace, count: int, *, start: float, over_s: float) -> No
 
 def test_before_any_window_with_refusals_the_first_guess_holds() -> None:
     pace = AdmissionPace(window_s=10.0)
-    admit(pace, 500, start=0.0, over_s=10.0)
-    pace.admitted(10.0)  # closes the window: 50/s, but nobody was refused, so it says nothing of capacity
+    admit(pace, 150, start=0.0, over_s=10.0)
+    pace.admitted(10.0)  # closes the window: 15/s came and were let in, which says how many came
 
     assert pace.per_s == FIRST_GUESS_PER_S
+
+
+def test_the_first_window_with_refusals_replaces_the_guess_even_when_lower() -> None:
+    pace = AdmissionPace(window_s=10.0)
+    pace.refused(0.0)
+    admit(pace, 30, start=0.0, over_s=10.0)
+    pace.refused(10.0)
+
+    assert pace.per_s == pytest.approx(3.0)
+
+
+def test_a_window_that_let_in_all_it_was_sent_at_the_pace_raises_the_pace() -> None:
+    pace = AdmissionPace(window_s=10.0)
+    pace.refused(0.0)
+    admit(pace, 30, start=0.0, over_s=10.0)
+    admit(pace, 28, start=10.0, over_s=10.0)  # no refusal, and 2.8/s of the 3/s sent back
+    pace.admitted(20.0)
+
+    assert pace.per_s == pytest.approx(3.0 * PROBE)
+    assert KEPT_UP * 3.0 <= 2.8
 
 
 def test_a_window_with_refusals_measures_the_admissions_in_it() -> None:

@@ -166,3 +166,19 @@ async def test_a_login_reads_the_desired_state_and_checks_against_the_hash_read_
         assert not await (await store.login(unknown)).verify(PASSWORD)
     assert (await store.login("CP-UNKNOWN")).desired is None
     assert len(scrypts) == 2  # the hash of the PUT and the wrong password
+
+
+async def test_before_the_stored_hash_is_read_a_check_with_no_room_is_known_to_be_refused(
+    checker: Callable[..., PasswordChecker],
+) -> None:
+    # Known before the store is read, so a charger sure to be refused costs the gateway no read.
+    impatient = checker(wait_limit_s=0.0)
+    stored = await impatient.hash_for("CP-1", PASSWORD, stored=None)
+
+    busy = impatient.busy_for("CP-1", "another-password-1234")
+    assert busy is not None
+    assert (busy.reason, busy.charge_point_id) == ("PasswordCheckBusy", "CP-1")
+    assert impatient.busy_for("CP-2", PASSWORD) is not None  # remembered for CP-1 only
+    assert impatient.busy_for("CP-1", PASSWORD) is None  # remembered: it will need no queue
+    assert await impatient.verify("CP-1", PASSWORD, stored=stored)
+    assert checker().busy_for("CP-3", PASSWORD) is None  # a queue with room
