@@ -88,12 +88,12 @@ class ChargerServer:
         if self.admission.overloaded:
             # Before the store is asked anything: a refusal must cost the overloaded process next to nothing.
             self.admission.refuse()
-            return _refuse(
+            return self._come_back_later(
                 connection,
-                http.HTTPStatus.SERVICE_UNAVAILABLE,
+                cp_id,
                 "Overloaded",
                 f"Charge point {cp_id}: the gateway is overloaded; try again later.",
-                headers={"Retry-After": self._come_back_in(cp_id, at_least_s=OVERLOADED_RETRY_AFTER_S)},
+                at_least_s=OVERLOADED_RETRY_AFTER_S,
                 logged=False,  # ``admission`` logs the episode, not each of thousands of refusals
             )
         credentials = auth.basic_credentials(request.headers.get("Authorization"))
@@ -125,33 +125,34 @@ class ChargerServer:
         self._pace.admitted(time.monotonic())
         return None
 
-    def _come_back_in(self, cp_id: str, *, at_least_s: float) -> str:
-        """Retry-After for ``cp_id``, refused now: its own place after the chargers refused before it, at
-        the pace this gateway takes chargers in (``return_times``), and not sooner than ``at_least_s``."""
+    def _come_back_later(
+        self,
+        connection: ServerConnection,
+        cp_id: str,
+        reason: str,
+        message: str,
+        *,
+        at_least_s: float,
+        logged: bool = True,
+    ) -> Response:
+        """503 with a Retry-After of ``cp_id``'s own: its place after the chargers refused before it, at the
+        pace this gateway takes chargers in (``return_times``), and not sooner than ``at_least_s``."""
         now = time.monotonic()
         self._pace.refused(now)
         back_at = self._returns.time_for(cp_id, now=now, earliest=now + at_least_s, spacing_s=1 / self._pace.per_s)
-        return str(max(1, math.ceil(back_at - now)))
+        retry_after = str(max(1, math.ceil(back_at - now)))
+        status = http.HTTPStatus.SERVICE_UNAVAILABLE
+        return _refuse(connection, status, reason, message, headers={"Retry-After": retry_after}, logged=logged)
 
     def _password_check_busy(self, connection: ServerConnection, busy: store_errors.PasswordCheckBusyError) -> Response:
         # Queued any longer, the check would be answered after the charger gave up (a reconnect storm).
-        retry_after = self._come_back_in(busy.charge_point_id, at_least_s=busy.retry_after_s)
-        return _refuse(
-            connection,
-            http.HTTPStatus.SERVICE_UNAVAILABLE,
-            busy.reason,
-            str(busy),
-            headers={"Retry-After": retry_after},
+        return self._come_back_later(
+            connection, busy.charge_point_id, busy.reason, str(busy), at_least_s=busy.retry_after_s
         )
 
     def _store_unavailable(self, connection: ServerConnection, cp_id: str, cause: str) -> Response:
-        return _refuse(
-            connection,
-            http.HTTPStatus.SERVICE_UNAVAILABLE,
-            "StoreUnavailable",
-            f"Charge point {cp_id}: the gateway's store is {cause}; try again later.",
-            headers={"Retry-After": self._come_back_in(cp_id, at_least_s=STORE_RETRY_AFTER_S)},
-        )
+        message = f"Charge point {cp_id}: the gateway's store is {cause}; try again later."
+        return self._come_back_later(connection, cp_id, "StoreUnavailable", message, at_least_s=STORE_RETRY_AFTER_S)
 
     def _login(self, cp_id: str) -> asyncio.Future[seams.Login]:
         """The charger's login read: the one under way, else a new one.
