@@ -61,11 +61,6 @@ class ScryptPool:
         """The median of the recent scrypt durations; ``FIRST_GUESS_S`` before the first."""
         return statistics.median(self._durations) if self._durations else FIRST_GUESS_S
 
-    def fastest_s(self) -> float:
-        """The shortest of the recent scrypt durations; ``FIRST_GUESS_S`` before the first: what one takes
-        when nothing else competes for the cores."""
-        return min(self._durations, default=FIRST_GUESS_S)
-
     def queue_wait_s(self) -> float:
         """How long a job submitted now would wait before a thread takes it."""
         return (self._pending // self.workers) * self.typical_s()
