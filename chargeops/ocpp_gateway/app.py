@@ -188,11 +188,10 @@ class Gateway:
         if self._listener is not None:
             await self._listener.stop()
         if self._ws is not None:
-            self.chargers.begin_stop()
             self._ws.close()
+            await self.chargers.record_departures()
             with contextlib.suppress(asyncio.TimeoutError):
                 await asyncio.wait_for(self._ws.wait_closed(), 10)
-            await self.chargers.record_departures()
         if self._control is not None:
             await self._control.cleanup()
         for task in list(self._changes):
