@@ -25,7 +25,8 @@ Modes:
   gateway's observed state shows all of them converged, the gateway is stopped (SIGTERM, or SIGKILL
   with ``--kill``) and started again on the same database and ports, with an empty password cache.
   Every charger reconnects by itself (a random jitter of up to ``--reconnect-jitter-s``; retries while
-  refused, the wait doubling from ``--reconnect-retry-s`` up to ``--reconnect-retry-max-s`` as OCPP
+  refused, the wait doubling from ``--reconnect-retry-s`` up to ``--reconnect-retry-max-s``, plus a random
+  part as long again, as OCPP
   2.0.1's RetryBackOff does; Retry-After when answered 503) and reports its status again. Measured from the restart:
   the time until all are reconnected, and until the gateway's observed state shows every one connected
   to the new process and converged to its desired state (``is_settled``, the gateway's own test; a

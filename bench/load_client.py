@@ -107,10 +107,12 @@ class Plan:
     call_timeout_s: float
     seed: int
     # Reconnect storm: a cut charger waits up to ``reconnect_jitter_s`` before its first attempt; after a
-    # failed one (nobody listening, the handshake cut) ``reconnect_retry_s`` plus up to that jitter,
-    # doubled after each failure in a row up to ``reconnect_retry_max_s`` — OCPP 2.0.1's
-    # RetryBackOffWaitMinimum, RetryBackOffRandomRange and its doubling (B04). At 50,000 chargers, a
-    # fixed second between attempts while the gateways restarted cost the load generator a whole core.
+    # failed one (nobody listening, the handshake cut) ``reconnect_retry_s``, doubled after each failure
+    # in a row up to ``reconnect_retry_max_s``, plus a random part as long again — OCPP 2.0.1's
+    # RetryBackOffWaitMinimum, its doubling and RetryBackOffRandomRange (B04). At 50,000 chargers, a
+    # fixed second between attempts while the gateways restarted cost the load generator a whole core;
+    # with a random part of at most a second, the chargers cut together retried together, 1,700 in one
+    # second to one replica 5 minutes later.
     reconnect_jitter_s: float = 1.0
     reconnect_retry_s: float = 1.0
     reconnect_retry_max_s: float = 1.0
@@ -737,7 +739,7 @@ class _Worker:
             except (OSError, TimeoutError, InvalidHandshake) as error:
                 # The gateway is not listening yet (refused), or cut the handshake: try again, later each time.
                 storm.failures[type(error).__name__] += 1
-                await asyncio.sleep(retry_s + self.rng.uniform(0, plan.reconnect_jitter_s))
+                await asyncio.sleep(retry_s + self.rng.uniform(0, max(retry_s, plan.reconnect_jitter_s)))
                 retry_s = min(2 * retry_s, plan.reconnect_retry_max_s)
                 continue
             self._spawn(charger.read_loop())
