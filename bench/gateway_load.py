@@ -26,11 +26,11 @@ Modes:
   with ``--kill``) and started again on the same database and ports, with an empty password cache.
   Every charger reconnects by itself (a random jitter of up to ``--reconnect-jitter-s``; retries while
   refused, the wait doubling from ``--reconnect-retry-s`` up to ``--reconnect-retry-max-s``, plus a random
-  part as long again, as OCPP
-  2.0.1's RetryBackOff does; Retry-After when answered 503) and reports its status again. Measured from the restart:
-  the time until all are reconnected, and until the gateway's observed state shows every one connected
-  to the new process and converged to its desired state (``is_settled``, the gateway's own test; a
-  settled charger is sent nothing), and the gateway's CPU meanwhile (a scrypt check per charger).
+  part as long again, as OCPP 2.0.1's RetryBackOff does; Retry-After when answered 503) and reports its
+  status again. Measured from the restart: the time until all are reconnected, and until the gateway's
+  observed state shows every one connected to the new process and converged to its desired state
+  (``is_settled``, the gateway's own test; a settled charger is sent nothing), and the gateway's CPU
+  meanwhile (a scrypt check per charger).
   With ``--replicas K`` every replica is stopped and started again at once, as a rollout gone wrong or a
   node lost with all of them would.
 
