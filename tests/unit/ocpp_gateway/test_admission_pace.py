@@ -11,6 +11,12 @@ def admit(pace: AdmissionPace, count: int, *, start: float, over_s: float) -> No
         pace.admitted(start + over_s * index / count)
 
 
+def refuse_and_admit(pace: AdmissionPace, count: int, *, start: float, over_s: float = 10.0) -> None:
+    """A window that opens with a refusal and admits ``count`` chargers over ``over_s``."""
+    pace.refused(start)
+    admit(pace, count, start=start, over_s=over_s)
+
+
 def test_a_window_without_refusals_that_let_in_less_than_the_pace_says_nothing() -> None:
     pace = AdmissionPace(window_s=10.0)
     admit(pace, 150, start=0.0, over_s=10.0)
@@ -21,8 +27,7 @@ def test_a_window_without_refusals_that_let_in_less_than_the_pace_says_nothing()
 
 def test_a_window_with_refusals_measures_the_admissions_in_it() -> None:
     pace = AdmissionPace(window_s=10.0)
-    pace.refused(0.0)
-    admit(pace, 300, start=0.0, over_s=10.0)
+    refuse_and_admit(pace, 300, start=0.0)
     pace.refused(10.5)  # closes it
 
     assert pace.per_s == pytest.approx(30.0)
@@ -32,8 +37,7 @@ def test_a_pace_measured_below_the_minimum_is_not_followed() -> None:
     # A return time is kept once given: a slow pace measured in a storm's first chaotic seconds would
     # send thousands of chargers far out while the gateway idled.
     pace = AdmissionPace(window_s=10.0)
-    pace.refused(0.0)
-    admit(pace, 30, start=0.0, over_s=10.0)
+    refuse_and_admit(pace, 30, start=0.0)
     pace.refused(10.0)
 
     assert pace.per_s == MIN_PER_S
@@ -41,10 +45,8 @@ def test_a_pace_measured_below_the_minimum_is_not_followed() -> None:
 
 def test_the_best_window_is_kept_when_a_later_one_admits_fewer() -> None:
     pace = AdmissionPace(window_s=10.0)
-    pace.refused(0.0)
-    admit(pace, 400, start=0.0, over_s=10.0)
-    pace.refused(10.0)
-    admit(pace, 250, start=10.0, over_s=10.0)  # the refused came back slowly: fewer admitted
+    refuse_and_admit(pace, 400, start=0.0)
+    refuse_and_admit(pace, 250, start=10.0)  # the refused came back slowly: fewer admitted
     pace.refused(20.0)
 
     assert pace.per_s == pytest.approx(40.0)
@@ -70,8 +72,7 @@ def test_a_window_that_only_refused_changes_nothing() -> None:
 
 def test_an_idle_spell_after_a_window_does_not_dilute_it() -> None:
     pace = AdmissionPace(window_s=10.0)
-    pace.refused(0.0)
-    admit(pace, 250, start=0.0, over_s=9.0)
+    refuse_and_admit(pace, 250, start=0.0, over_s=9.0)
     pace.admitted(600.0)  # the next event, ten minutes later, closes the window
 
     assert pace.per_s == pytest.approx(25.0)
