@@ -6,11 +6,17 @@ refused 11 times, and each refusal is a handshake's work for a gateway that is s
 ``ReturnTimes`` gives each refused charger its own time, ``spacing_s`` after the previous one's.
 
 The spacing is ``AdmissionPace``: how many chargers this gateway admitted a second while it was turning
-others away, which is when that count is its capacity rather than its demand — never less than
-``MIN_PER_S``. One schedule serves every 503 (the password queue full, the gateway overloaded, the store
-too slow to answer a login: ``server``); each refusal says only how soon is too soon. Paced by the
-password threads' uncontended rate instead, three replicas sharing two cores sent chargers back ten times
-faster than they let them in, and most were refused again.
+others away, which is when that count is its capacity rather than its demand. One schedule serves every
+503 (the password queue full, the gateway overloaded, the store too slow to answer a login: ``server``);
+each refusal says only how soon is too soon. Paced by the password threads' uncontended rate instead,
+three replicas sharing two cores sent chargers back ten times faster than they let them in, and most were
+refused again.
+
+A return time is given once and kept, so a pace measured low in a storm's first seconds sends chargers
+far out: at 50,000 chargers on three replicas a third of both cores was idle ten minutes in. A floor of
+20 a second was tried against that and did worse (3,428 back after 7 minutes against about 8,000): the
+chargers sent back sooner crowded the event loops until handshakes were dropped unanswered, and a charger
+whose handshake is dropped gets no return time at all.
 """
 
 # Return times remembered before the past ones are swept out.
@@ -18,13 +24,10 @@ _RETURNS_KEPT = 1_024
 # Admissions are counted over windows this long: a second is too short to smooth a garbage collection or a
 # burst of arrivals out of the count.
 WINDOW_S = 10.0
-# The slowest pace the refused are sent back at, and the pace before any window has been counted: one scrypt
-# per charger (the memory of verified passwords is empty after a restart) on one core at 50 ms each. A
-# return time is given once and kept, so a pace measured low in the first chaotic seconds of a storm would
-# commit thousands of chargers to times far out while the gateway idles (50,000 on three replicas: a third
-# of both cores idle ten minutes in, one replica admitting 3 a second). Too fast costs less: a charger back
-# early is refused, at next to no cost before anything is read, and given a later time.
-MIN_PER_S = 20.0
+# Chargers admitted a second before any window with refusals has been counted: one scrypt per charger (the
+# memory of verified passwords is empty after a restart) on one core at 50 ms each. The first counted
+# window replaces it, lower or higher (see the module docstring for why no floor).
+FIRST_GUESS_PER_S = 20.0
 # A window without refusals that admitted this share of the pace raises the pace by ``PROBE``.
 KEPT_UP = 0.9
 PROBE = 1.25
@@ -61,8 +64,7 @@ class ReturnTimes:
 
 
 class AdmissionPace:
-    """Chargers admitted a second while others were refused: the best ``WINDOW_S`` window of those seen,
-    and never less than ``MIN_PER_S``.
+    """Chargers admitted a second while others were refused: the best ``WINDOW_S`` window of those seen.
 
     A window without a refusal says how many came, not how many the gateway could take, and counts only
     when about as many were admitted as the pace sends back (``KEPT_UP``): every charger sent back was
@@ -71,9 +73,10 @@ class AdmissionPace:
     and a pace that followed it down would send the next ones back slower still.
     """
 
-    def __init__(self, *, min_per_s: float = MIN_PER_S, window_s: float = WINDOW_S) -> None:
+    def __init__(self, *, first_guess_per_s: float = FIRST_GUESS_PER_S, window_s: float = WINDOW_S) -> None:
         self.window_s = window_s
-        self._best_per_s = min_per_s
+        self._best_per_s: float | None = None
+        self._first_guess_per_s = first_guess_per_s
         self._window_start: float | None = None
         self._admitted = 0
         self._refused = False
@@ -81,7 +84,7 @@ class AdmissionPace:
     @property
     def per_s(self) -> float:
         """Chargers a second the refused are sent back at."""
-        return self._best_per_s
+        return self._first_guess_per_s if self._best_per_s is None else self._best_per_s
 
     def admitted(self, now: float) -> None:
         """Count one charger let in at ``now`` (``time.monotonic()``)."""
@@ -109,4 +112,5 @@ class AdmissionPace:
             if admitted_per_s < KEPT_UP * self.per_s:
                 return  # how many came, not how many could have been let in
             admitted_per_s = PROBE * self.per_s
-        self._best_per_s = max(admitted_per_s, self._best_per_s)
+        best = self._best_per_s
+        self._best_per_s = admitted_per_s if best is None else max(admitted_per_s, best)
