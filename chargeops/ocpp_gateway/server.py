@@ -117,7 +117,7 @@ class ChargerServer:
                 f"Charge point {cp_id}: offer subprotocol ocpp1.6 or ocpp2.0.1 "
                 f"(Sec-WebSocket-Protocol); offered: {', '.join(offered) or 'none'}",
             )
-        refusal = await self._authenticate(connection, request, cp_id, login)
+        refusal = await self._authenticate(connection, cp_id, login, credentials)
         if refusal is not None:
             return refusal
         self._admitted[connection] = (cp_id, version, desired)
@@ -178,7 +178,7 @@ class ChargerServer:
         return _SUBPROTOCOL[admitted[1]] if admitted else None
 
     async def _authenticate(  # noqa: PLR0911 - one early answer per reason a charger is refused
-        self, connection: ServerConnection, request: Request, cp_id: str, login: seams.Login
+        self, connection: ServerConnection, cp_id: str, login: seams.Login, credentials: auth.Credentials | None
     ) -> Response | None:
         desired = login.desired
         if desired is None:
@@ -210,7 +210,6 @@ class ChargerServer:
                 "TlsRequired",
                 f"Charge point {cp_id} uses security profile 2: connect over wss:// (TLS).",
             )
-        credentials = auth.basic_credentials(request.headers.get("Authorization"))
         if credentials is None or credentials.username != cp_id:
             return _refuse(
                 connection,
