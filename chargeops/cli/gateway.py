@@ -20,6 +20,7 @@ from chargeops.ocpp_gateway.settings import (
 
 TOKEN_ENV = "CHARGEOPS_GATEWAY_TOKEN"  # noqa: S105 - the name of a variable, not a secret
 READ_TOKEN_ENV = "CHARGEOPS_GATEWAY_READ_TOKEN"  # noqa: S105 - the name of a variable, not a secret
+PASSWORD_KEY_ENV = "CHARGEOPS_GATEWAY_PASSWORD_KEY"  # noqa: S105 - the name of a variable, not a secret
 
 
 def _split(address: str, *, default_port: int) -> tuple[str, int]:
@@ -46,6 +47,13 @@ def _split(address: str, *, default_port: int) -> tuple[str, int]:
     type=click.Path(exists=True, dir_okay=False, path_type=Path),
     help=f"File holding a second token that may only read (GET), for the portal (else ${READ_TOKEN_ENV}; "
     "none: no read token).",
+)
+@click.option(
+    "--password-key-file",
+    type=click.Path(exists=True, dir_okay=False, path_type=Path),
+    help=f"File holding a key (32+ bytes) shared by every replica: verified charger passwords are remembered in "
+    f"the store, so a restarted replica checks them without scrypt (else ${PASSWORD_KEY_ENV}; none: remembered "
+    "in this process only).",
 )
 @click.option(
     "--tls-cert",
@@ -91,6 +99,7 @@ def gateway(  # noqa: PLR0917 - click passes one argument per option
     database_url: str,
     token_file: Path | None,
     read_token_file: Path | None,
+    password_key_file: Path | None,
     tls_cert: Path | None,
     tls_key: Path | None,
     dev_accept_unknown: bool,
@@ -114,6 +123,7 @@ def gateway(  # noqa: PLR0917 - click passes one argument per option
     if not token:
         raise click.UsageError(f"give the control API token with --token-file or ${TOKEN_ENV}")
     read_token = read_token_file.read_text().strip() if read_token_file else os.environ.get(READ_TOKEN_ENV)
+    password_key = password_key_file.read_text().strip() if password_key_file else os.environ.get(PASSWORD_KEY_ENV)
     ocpp_host, ocpp_port = _split(listen, default_port=9000)
     control_host, control_port = _split(control_listen, default_port=9001)
     settings = GatewaySettings(
@@ -132,6 +142,7 @@ def gateway(  # noqa: PLR0917 - click passes one argument per option
         overload_lag_s=overload_lag or None,
         replica_id=replica_id or default_replica_id(),
         lease_interval_s=lease_interval,
+        password_key=password_key or None,
     )
     if dev_accept_unknown:
         logging.getLogger("chargeops.gateway").warning(

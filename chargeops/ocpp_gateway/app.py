@@ -111,7 +111,11 @@ class Gateway:
     @classmethod
     async def open(cls, settings: GatewaySettings, *, clock: Clock = utc_now) -> "Gateway":
         """Open the store (migrating it) and build a gateway; call ``start`` to listen."""
-        store = await Store.open(settings.database_url, password_wait_limit_s=settings.password_wait_limit_s)
+        store = await Store.open(
+            settings.database_url,
+            password_wait_limit_s=settings.password_wait_limit_s,
+            password_key=None if settings.password_key is None else settings.password_key.encode(),
+        )
         return cls(settings, store, clock=clock)
 
     @property

@@ -16,6 +16,8 @@ DEFAULT_MAX_FRAME_BYTES = 256 * 1024
 DEFAULT_LEASE_INTERVAL_S = 5.0
 LEASE_RENEWALS = 3
 REPLICA_ID_MAX_LENGTH = 128
+# The replicas' password key guards the verifiers in the database (``store.credentials``).
+PASSWORD_KEY_MIN_LENGTH = 32
 
 
 def default_replica_id() -> str:
@@ -52,6 +54,9 @@ class GatewaySettings:
     ping_interval_s: float | None = 60.0
     replica_id: str = dataclasses.field(default_factory=default_replica_id)
     lease_interval_s: float = DEFAULT_LEASE_INTERVAL_S
+    # Shared by every replica of one store: verified passwords are then remembered in the store, and a
+    # restarted replica checks them without scrypt (``store.credentials``). None: in this process only.
+    password_key: str | None = dataclasses.field(default=None, repr=False)
 
     def __post_init__(self) -> None:
         if (self.tls_cert is None) != (self.tls_key is None):
@@ -68,6 +73,8 @@ class GatewaySettings:
             raise GatewayConfigError("the overload lag must be positive (or none, to admit every charger)")
         if self.lease_interval_s <= 0:
             raise GatewayConfigError("the lease interval must be positive")
+        if self.password_key is not None and len(self.password_key.encode()) < PASSWORD_KEY_MIN_LENGTH:
+            raise GatewayConfigError(f"the password key must be at least {PASSWORD_KEY_MIN_LENGTH} bytes")
 
     @property
     def lease_ttl_s(self) -> float:

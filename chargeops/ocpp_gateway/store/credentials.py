@@ -9,6 +9,15 @@ once it was most of the gateway's work, so the checker spends it as rarely as it
   kept. A connection whose password has that HMAC, against that same stored hash, is let in without
   scrypt; a new password changes the stored hash, and the entry stops matching. A reconnect storm costs
   at most one scrypt per charger, and none for a charger whose password was PUT to this process.
+- Given a key shared by every replica (``--password-key-file``), a verified password is remembered in the
+  store as well: ``password_verifier``, HMAC-SHA256 of (stored hash, password) under that key, written
+  beside the hash by a PUT or after the first scrypt that verified it. A replica that has just started
+  checks a charger against it without scrypt, so a restart of every replica costs no scrypt at all: at
+  50,000 chargers one scrypt each was 2,450 CPU-seconds, twenty minutes of two cores, before the last
+  charger was back. The verifier is worth nothing without the key, which lives in a Secret, not in
+  the database; with both stolen, a password is guessed at HMAC speed rather than scrypt's, so its
+  strength is then its own (OCPP passwords are 16-40 characters, machine-chosen). MaEVe keeps only an
+  unsalted SHA-256 of each charger password; the scrypt hash stays here for installs without a key.
 - A PUT of the password already stored keeps the stored hash: no new scrypt, and none at all when the
   password is remembered.
 - Identical checks in flight (a charger retrying its handshake while its first check still queues)
@@ -34,10 +43,13 @@ the secret is the password, and nothing here depends on how much of it is right 
 import asyncio
 import dataclasses
 import functools
+import hashlib
 import hmac
+import logging
 import math
 import secrets
 import time
+from collections.abc import Awaitable, Callable
 
 from chargeops.api import gateway
 from chargeops.ocpp_gateway import passwords
@@ -51,6 +63,12 @@ _REMEMBERED = 65_536
 DEFAULT_WAIT_LIMIT_S = 10.0
 
 _Check = tuple[str, str, bytes]  # charger id, stored hash, HMAC of the password
+# Writes a charger's verifier beside the stored hash it was made for: (charger id, stored hash, verifier).
+RecordVerifier = Callable[[str, str, str], Awaitable[None]]
+# A key shorter than this is refused: it is all that stands between a stolen database and fast guessing.
+MIN_KEY_BYTES = 32
+
+log = logging.getLogger(__name__)
 
 
 @dataclasses.dataclass(frozen=True)
@@ -62,21 +80,43 @@ class Login:
     _checker: "PasswordChecker"
     _cp_id: str
     _stored: str | None
+    _verifier: str | None = None
 
     async def verify(self, password: str) -> bool:
-        """``PasswordChecker.verify`` against the hash read with ``desired``."""
-        return await self._checker.verify(self._cp_id, password, stored=self._stored)
+        """``PasswordChecker.verify`` against the hash and verifier read with ``desired``."""
+        return await self._checker.verify(self._cp_id, password, stored=self._stored, verifier=self._verifier)
 
 
 class PasswordChecker:
     """Hashes and verifies charger passwords on a thread per core, remembering the verified ones."""
 
-    def __init__(self, *, wait_limit_s: float = DEFAULT_WAIT_LIMIT_S, workers: int | None = None) -> None:
+    def __init__(
+        self,
+        *,
+        wait_limit_s: float = DEFAULT_WAIT_LIMIT_S,
+        workers: int | None = None,
+        key: bytes | None = None,
+        record: RecordVerifier | None = None,
+    ) -> None:
+        """``key``: the replicas' shared key for stored verifiers (None: remembered in this process only);
+        ``record`` writes a verifier made after a scrypt check (``Store``)."""
+        if key is not None and len(key) < MIN_KEY_BYTES:
+            raise ValueError(f"the password key must be at least {MIN_KEY_BYTES} bytes, not {len(key)}")
         self.wait_limit_s = wait_limit_s
         self._pool = scrypt_pool.ScryptPool(scrypt_pool.cores() if workers is None else workers)
         self._verified: dict[str, tuple[str, bytes]] = {}
         self._key = secrets.token_bytes(32)
+        self._shared_key = key
+        self._record = record
         self._checks: dict[_Check, asyncio.Future[bool]] = {}
+
+    def verifier_for(self, stored: str, password: str) -> str | None:
+        """What the store keeps beside ``stored`` once ``password`` is known to match it; None without a
+        shared key. Bound to the hash (and so to its salt): a new password's hash makes it stale."""
+        if self._shared_key is None:
+            return None
+        message = stored.encode() + b"\0" + password.encode()
+        return hmac.new(self._shared_key, message, hashlib.sha256).hexdigest()
 
     async def hash_for(self, cp_id: str, password: str, *, stored: str | None) -> str:
         """The hash to store for ``cp_id``'s ``password``: ``stored`` itself if it already is one of it (and
@@ -89,8 +129,9 @@ class PasswordChecker:
         self._remember(cp_id, new_hash, fingerprint)
         return new_hash
 
-    async def verify(self, cp_id: str, password: str, *, stored: str | None) -> bool:
-        """Whether ``password`` matches ``stored``, the hash of ``cp_id`` (None: unknown, or no password).
+    async def verify(self, cp_id: str, password: str, *, stored: str | None, verifier: str | None = None) -> bool:
+        """Whether ``password`` matches ``stored``, the hash of ``cp_id`` (None: unknown, or no password),
+        with ``verifier`` the one stored beside it.
 
         Raises ``PasswordCheckBusyError`` when the check could not be answered within ``wait_limit_s``.
         """
@@ -99,6 +140,9 @@ class PasswordChecker:
             return False
         fingerprint = self._fingerprint(password)
         if self._remembers(cp_id, stored, fingerprint):
+            return True
+        if verifier is not None and self._verifies(stored, password, verifier):
+            self._remember(cp_id, stored, fingerprint)
             return True
         key = (cp_id, stored, fingerprint)
         check = self._checks.get(key)
@@ -153,7 +197,23 @@ class PasswordChecker:
             raise self._busy(cp_id) from None
         if matches:
             self._remember(cp_id, stored, fingerprint)
+            await self._record_verifier(cp_id, stored, password)
         return matches
+
+    def _verifies(self, stored: str, password: str, verifier: str) -> bool:
+        expected = self.verifier_for(stored, password)
+        return expected is not None and hmac.compare_digest(expected, verifier)
+
+    async def _record_verifier(self, cp_id: str, stored: str, password: str) -> None:
+        """Store the verifier of a password scrypt has just verified, so that no replica spends another."""
+        verifier = self.verifier_for(stored, password)
+        if verifier is None or self._record is None:
+            return
+        try:
+            await self._record(cp_id, stored, verifier)
+        except errors.StoreUnavailableError as error:
+            # The charger is let in all the same; its next login after a restart costs a scrypt again.
+            log.warning("[%s] Password verified, but its verifier could not be stored: %s", cp_id, error)
 
     def _check_done(self, key: _Check, check: asyncio.Future[bool]) -> None:
         self._checks.pop(key, None)

@@ -4,7 +4,8 @@
 held while a password is hashed. Two rules live here:
 
 - The stored document never holds the password; ``password_hash`` does, and a PUT without a password
-  keeps it.
+  keeps it. ``password_verifier`` (``credentials``) is written with the hash, or later for the hash it
+  was made for; it is no change of desired state, so writing it alone notifies nobody.
 - A write that changes the desired state of a charger on PostgreSQL notifies ``CHANGES_CHANNEL`` with
   the charge point id as payload, in its own transaction (PostgreSQL delivers it at commit). Every
   gateway replica listens there, and the one holding the charger's websocket converges it.
@@ -17,7 +18,7 @@ import hashlib
 import json
 from collections.abc import Iterable
 from datetime import datetime
-from typing import Any
+from typing import Any, NamedTuple
 
 from sqlalchemy import Connection, RowMapping, Select, bindparam, delete, func, select, update
 
@@ -42,7 +43,7 @@ EMPTY_DIGEST = id_tags_digest(())
 
 def get(db: database.Database, conn: Connection, cp_id: str) -> gateway.StoredDesiredState | None:
     """The stored desired state of ``cp_id``, or None."""
-    return get_for_login(db, conn, cp_id)[0]
+    return get_for_login(db, conn, cp_id).desired
 
 
 def list_all(_db: database.Database, conn: Connection) -> list[gateway.StoredDesiredState]:
@@ -51,16 +52,25 @@ def list_all(_db: database.Database, conn: Connection) -> list[gateway.StoredDes
     return [_to_stored(row) for row in rows]
 
 
-def get_for_login(
-    db: database.Database, conn: Connection, cp_id: str
-) -> tuple[gateway.StoredDesiredState | None, str | None]:
-    """The stored desired state of ``cp_id`` and its password hash, from one row (or None, None).
+class LoginRow(NamedTuple):
+    """What a handshake reads of a charger: its desired state, password hash and verifier (all None for an
+    unknown charger)."""
+
+    desired: gateway.StoredDesiredState | None
+    password_hash: str | None
+    password_verifier: str | None
+
+
+def get_for_login(db: database.Database, conn: Connection, cp_id: str) -> LoginRow:
+    """The stored desired state of ``cp_id`` with its password hash and verifier, from one row.
 
     Every handshake and every convergence reads this: the statement is built once (``Database.statement``);
     building it per call was 5% of a gateway's CPU in a reconnect storm.
     """
     row = conn.execute(db.statement(_row_of), {"b_cp": cp_id}).mappings().first()
-    return (None, None) if row is None else (_to_stored(row), row["password_hash"])
+    if row is None:
+        return LoginRow(None, None, None)
+    return LoginRow(_to_stored(row), row["password_hash"], row["password_verifier"])
 
 
 def password_hash(db: database.Database, conn: Connection, cp_id: str) -> str | None:
@@ -80,6 +90,16 @@ def _password_hash_of(_db: database.Database) -> Select[Any]:
     return select(_D.password_hash).where(_D.charge_point_id == bindparam("b_cp"))
 
 
+def put_verifier(_db: database.Database, conn: Connection, cp_id: str, stored: str, verifier: str) -> None:
+    """Keep ``verifier`` beside ``cp_id``'s password hash, if that is still ``stored`` (a PUT of a new
+    password meanwhile made the verifier stale before it was written)."""
+    conn.execute(
+        update(tables.desired_states)
+        .where(_D.charge_point_id == cp_id, _D.password_hash == stored)
+        .values(password_verifier=verifier)
+    )
+
+
 def put(
     db: database.Database,
     conn: Connection,
@@ -87,9 +107,11 @@ def put(
     desired: gateway.DesiredState,
     *,
     new_password_hash: str | None,
+    new_password_verifier: str | None = None,
     now: datetime,
 ) -> gateway.StoredDesiredState:
-    """Upsert ``desired`` (its password already turned into ``new_password_hash``, or None to keep)."""
+    """Upsert ``desired`` (its password already turned into ``new_password_hash`` and
+    ``new_password_verifier``; None to keep both)."""
     document = desired.model_dump(mode="json", by_alias=False, exclude={"password"})
     digest = id_tags_digest(desired.authorized_id_tags)
     key = {"b_cp": cp_id}
@@ -103,6 +125,7 @@ def put(
                         charge_point_id=cp_id,
                         document=document,
                         password_hash=new_password_hash,
+                        password_verifier=new_password_verifier,
                         local_list_version=0 if digest == EMPTY_DIGEST else 1,
                         id_tags_digest=digest,
                         updated_at=now,
@@ -127,12 +150,17 @@ def put(
     if digest != current["id_tags_digest"]:
         changes["id_tags_digest"] = digest
         changes["local_list_version"] = current["local_list_version"] + 1
-    if not changes:
+    written = dict(changes)
+    if new_password_hash is not None and new_password_verifier != current["password_verifier"]:
+        written["password_verifier"] = new_password_verifier
+    if not written:
         return _to_stored(current)
-    changes["updated_at"] = now
-    conn.execute(update(tables.desired_states).where(_D.charge_point_id == cp_id).values(**changes))
-    _notify(db, conn, cp_id)
-    return _to_stored({**current, **changes})
+    if changes:
+        written["updated_at"] = now
+    conn.execute(update(tables.desired_states).where(_D.charge_point_id == cp_id).values(**written))
+    if changes:
+        _notify(db, conn, cp_id)
+    return _to_stored({**current, **written})
 
 
 def delete_charger(db: database.Database, conn: Connection, cp_id: str) -> bool:

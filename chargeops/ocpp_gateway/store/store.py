@@ -53,12 +53,15 @@ class Store:
         *,
         engine_options: Mapping[str, Any] | None = None,
         password_wait_limit_s: float = credentials.DEFAULT_WAIT_LIMIT_S,
+        password_key: bytes | None = None,
     ) -> Self:
         """Connect to ``url`` (``sqlite+aiosqlite:///path.db`` or ``postgresql+asyncpg://…``) and migrate.
 
         ``engine_options`` go to SQLAlchemy's ``create_engine`` (SQLite) or ``create_async_engine``
         (PostgreSQL): ``pool_size``, ``echo``, …. ``password_wait_limit_s`` is how long a password check
         may take, queue included, before ``verify_password`` refuses it as busy (``credentials``).
+        ``password_key``, shared by every replica, lets verified passwords be remembered in the store
+        (``credentials``): a restarted replica then spends no scrypt on chargers verified before.
         """
         db = database.Database.connect(url, engine_options=engine_options)
         try:
@@ -66,7 +69,9 @@ class Store:
         except BaseException:
             await db.dispose()
             raise
-        checker = credentials.PasswordChecker(wait_limit_s=password_wait_limit_s)
+        checker = credentials.PasswordChecker(
+            wait_limit_s=password_wait_limit_s, key=password_key, record=_verifier_writer(db)
+        )
         return cls(db, checker)
 
     async def close(self) -> None:
@@ -103,11 +108,14 @@ class Store:
         the charger's next connection costs no scrypt.
         """
         stamp = _now(now)
-        new_hash = None
+        new_hash = new_verifier = None
         if desired_state.password is not None:
             stored = await self._db.read_statement(desired.password_hash, cp_id)
             new_hash = await self._passwords.hash_for(cp_id, desired_state.password, stored=stored)
-        return await self._db.write(desired.put, cp_id, desired_state, new_password_hash=new_hash, now=stamp)
+            new_verifier = self._passwords.verifier_for(new_hash, desired_state.password)
+        return await self._db.write(
+            desired.put, cp_id, desired_state, new_password_hash=new_hash, new_password_verifier=new_verifier, now=stamp
+        )
 
     async def get_desired(self, cp_id: str) -> gateway.StoredDesiredState | None:
         """The desired state of ``cp_id``, or None if the operator never PUT one."""
@@ -126,8 +134,8 @@ class Store:
     async def login(self, cp_id: str) -> credentials.Login:
         """The desired state of ``cp_id`` and the check of its password, read in one statement: what
         the websocket handshake needs. ``Login.verify`` is ``verify_password`` without the second read."""
-        desired_state, stored = await self._db.read_statement(desired.get_for_login, cp_id)
-        return credentials.Login(desired_state, self._passwords, cp_id, stored)
+        row = await self._db.read_statement(desired.get_for_login, cp_id)
+        return credentials.Login(row.desired, self._passwords, cp_id, row.password_hash, row.password_verifier)
 
     def password_check_busy(self, cp_id: str, password: str) -> errors.PasswordCheckBusyError | None:
         """What ``Login.verify`` of ``password`` would be refused with now for want of room in the password
@@ -456,3 +464,12 @@ def _aware_range(started_from: datetime | None, started_to: datetime | None) -> 
 
 def _now(now: datetime | None) -> datetime:
     return datetime.now(UTC) if now is None else _aware(now, "now")
+
+
+def _verifier_writer(db: database.Database) -> credentials.RecordVerifier:
+    """How the password checker stores a verifier: one write, committed like any other."""
+
+    async def record(cp_id: str, stored: str, verifier: str) -> None:
+        await db.write(desired.put_verifier, cp_id, stored, verifier)
+
+    return record

@@ -58,6 +58,8 @@ desired_states = Table(
     # DesiredState as JSON (snake_case), password always removed.
     Column("document", JSON, nullable=False),
     Column("password_hash", String(255), nullable=True),
+    # HMAC-SHA256 (hex) of the hash and password under the replicas' shared key (``credentials``).
+    Column("password_verifier", String(64), nullable=True),
     Column("local_list_version", Integer, nullable=False),
     # SHA-256 of the sorted, de-duplicated id tags: a changed set is a changed digest.
     Column("id_tags_digest", String(64), nullable=False),

@@ -12,6 +12,7 @@ from typing import Any
 import pytest
 from sqlalchemy import Connection, Table, select
 
+from chargeops.ocpp_gateway import passwords
 from chargeops.ocpp_gateway.store import Store, database
 from tests.unit.ocpp_gateway.store.support import Peek
 
@@ -60,3 +61,17 @@ async def peek(store: Store, store_url: str) -> AsyncIterator[Peek]:
 
     yield rows
     await db.dispose()
+
+
+@pytest.fixture
+def scrypts(monkeypatch: pytest.MonkeyPatch) -> list[int]:
+    """Counts scrypt runs from now on (hashes and checks both derive a key)."""
+    runs: list[int] = []
+    real = passwords._derive
+
+    def counting(password: str, **params: Any) -> bytes:
+        runs.append(1)
+        return real(password, **params)
+
+    monkeypatch.setattr(passwords, "_derive", counting)
+    return runs

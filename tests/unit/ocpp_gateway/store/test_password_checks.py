@@ -17,20 +17,6 @@ PASSWORD = "correct-horse-battery"
 
 
 @pytest.fixture
-def scrypts(monkeypatch: pytest.MonkeyPatch) -> list[int]:
-    """Counts scrypt runs from now on (hashes and checks both derive a key)."""
-    runs: list[int] = []
-    real = passwords._derive
-
-    def counting(password: str, **params: Any) -> bytes:
-        runs.append(1)
-        return real(password, **params)
-
-    monkeypatch.setattr(passwords, "_derive", counting)
-    return runs
-
-
-@pytest.fixture
 def checker() -> Iterator[Callable[..., PasswordChecker]]:
     """Makes ``PasswordChecker``s, closed after the test."""
     made: list[PasswordChecker] = []
