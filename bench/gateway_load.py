@@ -30,7 +30,9 @@ Modes:
   status again. Measured from the restart: the time until all are reconnected, and until the gateway's
   observed state shows every one connected to the new process and converged to its desired state
   (``is_settled``, the gateway's own test; a settled charger is sent nothing), and the gateway's CPU
-  meanwhile (a scrypt check per charger).
+  meanwhile. The gateways share a password key (``--password-key-file``, as the Helm chart gives them),
+  so a charger's password is checked against its stored verifier; ``--no-password-key`` measures the
+  gateway without one: a scrypt check per charger.
   With ``--replicas K`` every replica is stopped and started again at once, as a rollout gone wrong or a
   node lost with all of them would.
 
@@ -155,6 +157,9 @@ def start_gateway(
     token = token or secrets.token_urlsafe(24)
     token_file = workdir / "token"
     token_file.write_text(token)
+    key_file = workdir / "password-key"
+    if args.password_key and not key_file.exists():
+        key_file.write_text(secrets.token_urlsafe(48))  # one key for every replica, kept across restarts
     database_url = database_url or f"sqlite+aiosqlite:///{args.database or workdir / 'gateway.db'}"
     executable = Path(sys.executable).parent / "chargeops"
     command = [
@@ -171,6 +176,7 @@ def start_gateway(
         "--log-level",
         args.gateway_log_level,
         *(("--replica-id", replica_id) if replica_id else ()),
+        *(("--password-key-file", str(key_file)) if args.password_key else ()),
     ]
     log_path = workdir / (f"gateway-{replica_id}.log" if replica_id else "gateway.log")
     with log_path.open("a" if restart else "w") as log:
@@ -1040,6 +1046,12 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser.add_argument("--register-concurrency", type=int, default=16, help="Control API PUTs in flight.")
     parser.add_argument("--call-timeout-s", type=float, default=60.0, help="A call without reply is an error.")
     parser.add_argument("--kill", action="store_true", help="Reconnect storm: SIGKILL the gateway, not SIGTERM.")
+    parser.add_argument(
+        "--password-key",
+        action=argparse.BooleanOptionalAction,
+        default=True,
+        help="Give the gateways a shared password key: a restart costs no scrypt per charger (as the Helm chart does).",
+    )
     parser.add_argument(
         "--reconnect-jitter-s", type=float, default=1.0, help="Reconnect storm: a charger's random wait, at most."
     )
