@@ -6,7 +6,8 @@ chart repeats four things the repository ships elsewhere, and these tests hold t
 ``deploy/rbac/portal.yaml``) and the approval policy with its parameters (``deploy/admission/``). The
 rendered output is applied to the real API server with a server-side dry run, so every object passes the
 server's own validation without changing the cluster the other tests share. What the chart decides with
-``lookup`` (keep the Secrets it made, refuse a short signing key) is rendered against that server too.
+``lookup`` (keep the Secrets it made, refuse a short signing key or password key) is rendered against that
+server too.
 """
 
 import base64
@@ -14,7 +15,7 @@ import json
 import subprocess
 from collections.abc import Sequence
 from pathlib import Path
-from typing import Any
+from typing import Any, NamedTuple
 
 import pytest
 import yaml
@@ -22,6 +23,7 @@ import yaml
 from chargeops.devcluster import aggregation
 from chargeops.devcluster.controlplane import ControlPlane, NamespacedKubectl
 from chargeops.invitations.tokens import MIN_KEY_BYTES
+from chargeops.ocpp_gateway.settings import PASSWORD_KEY_MIN_LENGTH
 
 REPO = Path(__file__).resolve().parents[2]
 CHART = REPO / "charts" / "chargeops"
@@ -33,8 +35,8 @@ RELEASE = "chargeops"
 NAMESPACE = "chargeops-system"
 
 # A release that changes what the defaults leave out: PostgreSQL (so three replicas), ServiceMonitors,
-# more approvers, no NetworkPolicy, a served-namespaces list, TLS, existing token and signing key Secrets,
-# and a portal of two replicas behind an Ingress.
+# more approvers, no NetworkPolicy, a served-namespaces list, TLS, existing token, signing key and password
+# key Secrets, and a portal of two replicas behind an Ingress.
 NON_DEFAULT_VALUES: dict[str, Any] = {
     "database": {"type": "postgresql", "postgresql": {"existingSecret": "chargeops-db", "key": "url"}},
     "gateway": {
@@ -42,6 +44,7 @@ NON_DEFAULT_VALUES: dict[str, Any] = {
         "service": {"type": "LoadBalancer", "externalTrafficPolicy": "Local"},
         "tls": {"existingSecret": "gateway-tls"},
         "podDisruptionBudget": {"maxUnavailable": "34%"},
+        "passwordKey": {"existingSecret": "chargeops-verifiers", "key": "hmac"},
     },
     "operator": {"watchNamespaces": ["parkside", "garage"], "metricsPort": 9090},
     "serviceMonitor": {"enabled": True, "labels": {"release": "prometheus"}},
@@ -80,7 +83,7 @@ KINDS_BY_DEFAULT = {
     "NetworkPolicy": 3,
     "PersistentVolumeClaim": 1,  # SQLite
     "PodDisruptionBudget": 1,
-    "Secret": 2,  # the control API token, the signing key
+    "Secret": 3,  # the control API token, the signing key, the gateway's password key
     "Service": 4,  # OCPP, control API, operator metrics, portal
     "ServiceAccount": 3,
     "ValidatingAdmissionPolicy": 1,
@@ -246,6 +249,7 @@ def test_gateway_has_no_api_token_probes_its_control_api_and_keeps_sqlite_on_a_v
         "--database-url=sqlite+aiosqlite:////var/lib/chargeops/gateway.db",
         "--token-file=/var/run/chargeops/token",
         "--read-token-file=/var/run/chargeops/read-token",
+        "--password-key-file=/var/run/chargeops-password-key/key",
         "--response-timeout=30",
         "--overload-lag=0.25",
         "--log-level=INFO",
@@ -307,6 +311,38 @@ def test_the_signing_key_is_made_once_and_mounted_in_the_operator_and_the_portal
         assert "--signing-key-file=/var/run/chargeops-signing/key" in container(deployment)["args"]
     gateway = one(defaults, "Deployment", "chargeops-gateway")["spec"]["template"]["spec"]
     assert "signing-key" not in {volume["name"] for volume in gateway["volumes"]}
+
+
+def test_the_password_key_is_made_once_and_mounted_in_the_gateway_only(defaults: list[Manifest]) -> None:
+    secret = one(defaults, "Secret", "chargeops-gateway-password-key")
+    (key,) = secret["data"].values()
+    password_volume = {
+        "name": "password-key",
+        "secret": {
+            "secretName": "chargeops-gateway-password-key",
+            "defaultMode": 0o440,
+            "items": [{"key": "key", "path": "key"}],
+        },
+    }
+    gateway = one(defaults, "Deployment", "chargeops-gateway")
+
+    assert list(secret["data"]) == ["key"]
+    assert len(base64.b64decode(key)) >= PASSWORD_KEY_MIN_LENGTH
+    # A key of its own: not the signing key's value.
+    assert key != one(defaults, "Secret", "chargeops-signing-key")["data"]["key"]
+    assert secret["metadata"]["labels"]["app.kubernetes.io/component"] == "gateway"
+    assert password_volume in gateway["spec"]["template"]["spec"]["volumes"]
+    assert {"name": "password-key", "mountPath": "/var/run/chargeops-password-key", "readOnly": True} in container(
+        gateway
+    )["volumeMounts"]
+    assert "--password-key-file=/var/run/chargeops-password-key/key" in container(gateway)["args"]
+    for name in ("chargeops-operator", "chargeops-portal"):
+        deployment = one(defaults, "Deployment", name)
+        secrets = {
+            v["secret"]["secretName"] for v in deployment["spec"]["template"]["spec"]["volumes"] if "secret" in v
+        }
+        assert "chargeops-gateway-password-key" not in secrets
+        assert [arg for arg in container(deployment)["args"] if "password-key" in arg] == []
 
 
 def test_network_policies_let_chargers_in_and_only_the_operator_and_portal_reach_the_control_api(
@@ -491,7 +527,8 @@ def test_non_default_values_render_postgresql_monitors_and_more_approvers(non_de
     assert counts["ServiceMonitor"] == 2
     assert "NetworkPolicy" not in counts
     assert "PersistentVolumeClaim" not in counts
-    assert "Secret" not in counts  # gatewayToken.existingSecret and signingKey.existingSecret
+    # gatewayToken.existingSecret, signingKey.existingSecret and gateway.passwordKey.existingSecret
+    assert "Secret" not in counts
     token = gateway_deployment["spec"]["template"]["spec"]["volumes"][0]["secret"]
     assert (token["secretName"], token["items"]) == (
         "chargeops-token",
@@ -502,6 +539,10 @@ def test_non_default_values_render_postgresql_monitors_and_more_approvers(non_de
         v["secret"] for v in portal_deployment["spec"]["template"]["spec"]["volumes"] if v["name"] == "signing-key"
     ]
     assert (signing["secretName"], signing["items"]) == ("chargeops-links", [{"key": "hmac", "path": "key"}])
+    (password,) = [
+        v["secret"] for v in gateway_deployment["spec"]["template"]["spec"]["volumes"] if v["name"] == "password-key"
+    ]
+    assert (password["secretName"], password["items"]) == ("chargeops-verifiers", [{"key": "hmac", "path": "key"}])
     assert portal_deployment["spec"]["replicas"] == 2
     ingress = one(non_defaults, "Ingress", "chargeops-portal")["spec"]
     assert ingress["ingressClassName"] == "nginx"
@@ -633,9 +674,11 @@ def render_against(helm: Path, kubectl: NamespacedKubectl, *args: str) -> "subpr
 
 
 def test_chart_made_secrets_are_kept_when_the_release_is_rendered_again(helm: Path, kubectl: NamespacedKubectl) -> None:
-    # What an earlier install left; an upgrade must not make new ones (a new key voids every mailed link).
+    # What an earlier install left; an upgrade must not make new ones (a new signing key voids every mailed
+    # link, a new password key costs each charger a scrypt at its next login).
     kubectl("create", "secret", "generic", "chargeops-gateway-token", "--from-literal=token=earlier-token-0123456789")
     kubectl("create", "secret", "generic", "chargeops-signing-key", "--from-literal=key=" + "k" * 40)
+    kubectl("create", "secret", "generic", "chargeops-gateway-password-key", "--from-literal=key=" + "p" * 40)
 
     result = render_against(helm, kubectl)
 
@@ -646,48 +689,73 @@ def test_chart_made_secrets_are_kept_when_the_release_is_rendered_again(helm: Pa
     # An install from before the read token gains one on upgrade, and keeps it from then on.
     assert len(base64.b64decode(tokens["readToken"])) == 48
     assert one(manifests, "Secret", "chargeops-signing-key")["data"] == {"key": b64("k" * 40)}
+    assert one(manifests, "Secret", "chargeops-gateway-password-key")["data"] == {"key": b64("p" * 40)}
 
 
+class KeySecret(NamedTuple):
+    """A key the chart makes, or checks when an existing Secret is named (its values block is the dict key)."""
+
+    needs: str  # who needs the 32 bytes, as the refusal says
+    made: str  # the Secret the chart makes unless one is named
+    volume: str
+    pods: list[str]  # the Deployments it is mounted into
+
+
+KEYS = {
+    "signingKey": KeySecret(
+        "links need", "chargeops-signing-key", "signing-key", ["chargeops-operator", "chargeops-portal"]
+    ),
+    "gateway.passwordKey": KeySecret(
+        "the gateway needs", "chargeops-gateway-password-key", "password-key", ["chargeops-gateway"]
+    ),
+}
+
+
+@pytest.mark.parametrize("value", list(KEYS))
 @pytest.mark.parametrize(
     ("key", "message"),
     [
-        ("short-key", "the key in Secret links is 9 bytes; links need at least 32"),
+        ("short-key", "{value}.existingSecret: the key in Secret mine is 9 bytes; {needs} at least 32"),
         # The programs strip trailing line breaks, so the chart counts without them.
-        ("k" * 31 + "\n", "the key in Secret links is 31 bytes; links need at least 32"),
-        (None, 'Secret links has no key "key" (signingKey.key)'),
+        ("k" * 31 + "\n", "{value}.existingSecret: the key in Secret mine is 31 bytes; {needs} at least 32"),
+        (None, '{value}.existingSecret: Secret mine has no key "key" ({value}.key)'),
     ],
     ids=["short", "short-with-newline", "missing"],
 )
-def test_an_existing_signing_key_too_short_for_links_is_refused_where_lookup_sees_it(
-    helm: Path, kubectl: NamespacedKubectl, key: str | None, message: str
+def test_an_existing_key_too_short_is_refused_where_lookup_sees_it(
+    helm: Path, kubectl: NamespacedKubectl, value: str, key: str | None, message: str
 ) -> None:
     data = {"key": b64(key)} if key is not None else {"other": b64("x" * 40)}
-    secret = {"apiVersion": "v1", "kind": "Secret", "metadata": {"name": "links"}, "data": data}
+    secret = {"apiVersion": "v1", "kind": "Secret", "metadata": {"name": "mine"}, "data": data}
     kubectl("apply", "-f", "-", input=json.dumps(secret))
 
-    refused = render_against(helm, kubectl, "--set", "signingKey.existingSecret=links")
-    # helm template alone cannot read the Secret: there the operator and the portal refuse it at start-up.
-    offline = run_helm(helm, "template", RELEASE, str(CHART), "--set", "signingKey.existingSecret=links")
+    refused = render_against(helm, kubectl, "--set", f"{value}.existingSecret=mine")
+    # helm template alone cannot read the Secret: there the programs refuse it at start-up.
+    offline = run_helm(helm, "template", RELEASE, str(CHART), "--set", f"{value}.existingSecret=mine")
 
     assert refused.returncode != 0
-    assert message in refused.stderr
+    assert message.format(value=value, needs=KEYS[value].needs) in refused.stderr
     assert offline.returncode == 0, offline.stderr
 
 
-def test_an_existing_signing_key_of_32_bytes_and_a_line_break_is_taken(helm: Path, kubectl: NamespacedKubectl) -> None:
-    secret = {
-        "apiVersion": "v1",
-        "kind": "Secret",
-        "metadata": {"name": "links"},
-        "data": {"key": b64("k" * 32 + "\n")},
-    }
+@pytest.mark.parametrize("value", list(KEYS))
+def test_an_existing_key_of_32_bytes_and_a_line_break_is_taken(
+    helm: Path, kubectl: NamespacedKubectl, value: str
+) -> None:
+    made_here = KEYS[value]
+    secret = {"apiVersion": "v1", "kind": "Secret", "metadata": {"name": "mine"}, "data": {"key": b64("k" * 32 + "\n")}}
     kubectl("apply", "-f", "-", input=json.dumps(secret))
 
-    result = render_against(helm, kubectl, "--set", "signingKey.existingSecret=links")
+    result = render_against(helm, kubectl, "--set", f"{value}.existingSecret=mine")
 
     assert result.returncode == 0, result.stderr
     manifests = [doc for doc in yaml.safe_load_all(result.stdout) if doc]
-    assert [m for m in manifests if m["kind"] == "Secret" and m["metadata"]["name"].endswith("signing-key")] == []
+    made_by_chart = {key.made for key in KEYS.values()} | {"chargeops-gateway-token"}
+    assert {m["metadata"]["name"] for m in manifests if m["kind"] == "Secret"} == made_by_chart - {made_here.made}
+    for name in made_here.pods:
+        pod = one(manifests, "Deployment", name)["spec"]["template"]["spec"]
+        (mounted,) = [v["secret"] for v in pod["volumes"] if v["name"] == made_here.volume]
+        assert (mounted["secretName"], mounted["items"]) == ("mine", [{"key": "key", "path": "key"}])
 
 
 def b64(text: str) -> str:

@@ -78,6 +78,10 @@ app.kubernetes.io/component: {{ .component }}
 {{- default (printf "%s-signing-key" (include "chargeops.fullname" .)) .Values.signingKey.existingSecret }}
 {{- end }}
 
+{{- define "chargeops.gatewayPasswordKeySecret" -}}
+{{- default (printf "%s-gateway-password-key" (include "chargeops.fullname" .)) .Values.gateway.passwordKey.existingSecret }}
+{{- end }}
+
 {{/* The control API's URL, as the operator and the portal call it. */}}
 {{- define "chargeops.gatewayControlUrl" -}}
 {{- printf "http://%s.%s.svc:%v" (include "chargeops.gatewayControlService" .) .Release.Namespace .Values.gateway.controlPort }}
@@ -121,11 +125,87 @@ its own: a Secret volume cannot hold another volume's mount point.
 
 {{/* The signing key volume: the signing key Secret's key as the file "key". */}}
 {{- define "chargeops.signingKeyVolume" -}}
-- name: signing-key
+{{- include "chargeops.keyVolume" (dict "name" "signing-key" "secret" (include "chargeops.signingKeySecret" .) "key" .Values.signingKey.key) }}
+{{- end }}
+
+{{/*
+Where the gateway's password key is mounted (the gateway only: the operator and the portal never see it).
+A directory of its own, as the signing key's.
+*/}}
+{{- define "chargeops.gatewayPasswordKeyDir" -}}/var/run/chargeops-password-key{{- end }}
+
+{{/* The password key volume: the password key Secret's key as the file "key". */}}
+{{- define "chargeops.gatewayPasswordKeyVolume" -}}
+{{- include "chargeops.keyVolume" (dict "name" "password-key" "secret" (include "chargeops.gatewayPasswordKeySecret" .) "key" .Values.gateway.passwordKey.key) }}
+{{- end }}
+
+{{/*
+A volume of one key of a Secret as the file "key", readable by the pod's group only:
+(dict "name" <volume name> "secret" <Secret name> "key" <key in the Secret>).
+*/}}
+{{- define "chargeops.keyVolume" -}}
+- name: {{ .name }}
   secret:
-    secretName: {{ include "chargeops.signingKeySecret" . }}
+    secretName: {{ .secret }}
     defaultMode: 0440
     items:
-      - key: {{ .Values.signingKey.key }}
+      - key: {{ .key }}
         path: key
+{{- end }}
+
+{{/*
+A Secret holding one random key, unless an existing Secret is named; the signing key and the gateway's
+password key are both made here. Called with (dict "context" $ "name" <Secret name> "values" <the value
+block: existingSecret, key> "path" <that block's path in values, for messages> "needs" <who needs 32
+bytes, for the message> "component" <optional: labels of that component>).
+
+The chart makes 64 random letters and digits (about 380 bits; the programs need at least 32 bytes), text
+so a trailing byte never reads as a line break. `lookup` keeps the key of an earlier install across
+upgrades; tools that render without a cluster (helm template, Argo CD) would make a new key on every
+render, so GitOps installs name an existing Secret instead.
+
+An existing Secret is checked where `lookup` can see it (helm install/upgrade, --dry-run=server): the key
+must be there and at least 32 bytes. Where it cannot (helm template), the programs refuse a short key when
+they start.
+*/}}
+{{- define "chargeops.keySecret" -}}
+{{- $context := .context }}
+{{- $name := .name }}
+{{- $path := .path }}
+{{- $key := .values.key }}
+{{- $existing := lookup "v1" "Secret" $context.Release.Namespace $name }}
+{{- if .values.existingSecret }}
+{{- if $existing }}
+{{- $value := index ($existing.data | default dict) $key }}
+{{- if not $value }}
+{{- fail (printf "%s.existingSecret: Secret %s has no key %q (%s.key)." $path $name $key $path) }}
+{{- end }}
+{{- /* As the programs read it: without trailing line breaks. */ -}}
+{{- $length := len (regexReplaceAll "[\r\n]+$" (b64dec $value) "") }}
+{{- if lt $length 32 }}
+{{- fail (printf "%s.existingSecret: the key in Secret %s is %d bytes; %s at least 32 (e.g. openssl rand -base64 48)." $path $name $length .needs) }}
+{{- end }}
+{{- end }}
+{{- else }}
+{{- $keyText := randAlphaNum 64 }}
+{{- if and $existing $existing.data }}
+{{- with index $existing.data $key }}
+{{- $keyText = b64dec . }}
+{{- end }}
+{{- end }}
+apiVersion: v1
+kind: Secret
+metadata:
+  name: {{ $name }}
+  namespace: {{ $context.Release.Namespace }}
+  labels:
+    {{- if .component }}
+    {{- include "chargeops.componentLabels" (dict "context" $context "component" .component) | nindent 4 }}
+    {{- else }}
+    {{- include "chargeops.labels" $context | nindent 4 }}
+    {{- end }}
+type: Opaque
+data:
+  {{ $key }}: {{ $keyText | b64enc | quote }}
+{{- end }}
 {{- end }}

@@ -90,9 +90,10 @@ def test_argocd_installs_the_chart_into_chargeops_system_with_valid_values() -> 
     helm = app["spec"]["source"]["helm"]
     assert helm["releaseName"] == "chargeops"  # object names then equal deploy/admission and deploy/rbac
     assert_valid_chart_values(helm["valuesObject"])
-    # helm template cannot keep a generated token or signing key across syncs: the example must bring its own.
+    # helm template cannot keep a generated token or key across syncs: the example must bring its own.
     assert helm["valuesObject"]["gatewayToken"]["existingSecret"]
     assert helm["valuesObject"]["signingKey"]["existingSecret"]
+    assert helm["valuesObject"]["gateway"]["passwordKey"]["existingSecret"]
 
 
 def test_argocd_syncs_examples_into_parkside() -> None:
