@@ -23,7 +23,7 @@ Modes:
   runs the same load against a bare websockets server (``echo_server.py``) for the ceiling.
 - ``reconnect-storm``: every charger boots as in ``realistic`` (and sends nothing more); once the
   gateway's observed state shows all of them converged, the gateway is stopped (SIGTERM, or SIGKILL
-  with ``--kill``) and started again on the same database and ports, with an empty password cache.
+  with ``--kill``) and started again on the same database and ports, its memory of verified passwords empty.
   Every charger reconnects by itself (a random jitter of up to ``--reconnect-jitter-s``; retries while
   refused, the wait doubling from ``--reconnect-retry-s`` up to ``--reconnect-retry-max-s``, plus a random
   part as long again, as OCPP 2.0.1's RetryBackOff does; Retry-After when answered 503) and reports its

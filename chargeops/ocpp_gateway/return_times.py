@@ -24,9 +24,9 @@ _RETURNS_KEPT = 1_024
 # Admissions are counted over windows this long: a second is too short to smooth a garbage collection or a
 # burst of arrivals out of the count.
 WINDOW_S = 10.0
-# Chargers admitted a second before any window with refusals has been counted: one scrypt per charger (the
-# memory of verified passwords is empty after a restart) on one core at 50 ms each. The first counted
-# window replaces it, lower or higher (see the module docstring for why no floor).
+# Chargers admitted a second before any window with refusals has been counted: one scrypt per charger (a
+# restarted gateway without a shared password key remembers no verified password) on one core at 50 ms
+# each. The first counted window replaces it, lower or higher (see the module docstring for why no floor).
 FIRST_GUESS_PER_S = 20.0
 # A window without refusals that admitted this share of the pace raises the pace by ``PROBE``.
 KEPT_UP = 0.9

@@ -118,11 +118,12 @@ class PasswordChecker:
         message = stored.encode() + b"\0" + password.encode()
         return hmac.new(self._shared_key, message, hashlib.sha256).hexdigest()
 
-    async def hash_for(self, cp_id: str, password: str, *, stored: str | None) -> str:
+    async def hash_for(self, cp_id: str, password: str, *, stored: str | None, verifier: str | None = None) -> str:
         """The hash to store for ``cp_id``'s ``password``: ``stored`` itself if it already is one of it (and
-        current), else a new one. Either way the password is remembered as verified against it."""
+        current; ``verifier`` is the one stored beside it), else a new one. Either way the password is
+        remembered as verified against it."""
         fingerprint = self._fingerprint(password)
-        if stored is not None and await self._still_matches(cp_id, password, stored, fingerprint):
+        if stored is not None and await self._still_matches(cp_id, password, stored, fingerprint, verifier):
             return stored
         new_hash = await self._pool.run(passwords.hash_password, password)
         # Should the write of ``new_hash`` fail, this entry matches no stored hash and is never used.
@@ -179,14 +180,20 @@ class PasswordChecker:
         """Stop the scrypt threads (queued checks are dropped)."""
         self._pool.close()
 
-    async def _still_matches(self, cp_id: str, password: str, stored: str, fingerprint: bytes) -> bool:
-        """Whether ``stored`` is a current hash of ``password``: from memory, else by one scrypt."""
+    async def _still_matches(
+        self, cp_id: str, password: str, stored: str, fingerprint: bytes, verifier: str | None
+    ) -> bool:
+        """Whether ``stored`` is a current hash of ``password``: from memory or the stored verifier, else by
+        one scrypt. (An operator that starts again PUTs every charger's password: after a restart of the
+        gateway as well, each cost a scrypt only to find the password unchanged.)"""
         if passwords.needs_rehash(stored):
             return False
-        if not self._remembers(cp_id, stored, fingerprint):
-            if not await self._pool.run(passwords.verify_password, password, stored):
-                return False
-            self._remember(cp_id, stored, fingerprint)
+        if self._remembers(cp_id, stored, fingerprint):
+            return True
+        known = verifier is not None and self._verifies(stored, password, verifier)
+        if not known and not await self._pool.run(passwords.verify_password, password, stored):
+            return False
+        self._remember(cp_id, stored, fingerprint)
         return True
 
     async def _check(self, key: _Check, password: str, *, deadline: float) -> bool:

@@ -73,9 +73,17 @@ def get_for_login(db: database.Database, conn: Connection, cp_id: str) -> LoginR
     return LoginRow(_to_stored(row), row["password_hash"], row["password_verifier"])
 
 
-def password_hash(db: database.Database, conn: Connection, cp_id: str) -> str | None:
-    """The stored password hash of ``cp_id``, or None (no such charger, or no password)."""
-    return conn.execute(db.statement(_password_hash_of), {"b_cp": cp_id}).scalar_one_or_none()
+class StoredPassword(NamedTuple):
+    """A charger's password as stored: its hash and verifier (None: no such charger, or no password)."""
+
+    hash: str | None
+    verifier: str | None
+
+
+def stored_password(db: database.Database, conn: Connection, cp_id: str) -> StoredPassword:
+    """The stored password hash of ``cp_id`` and the verifier beside it."""
+    row = conn.execute(db.statement(_password_of), {"b_cp": cp_id}).first()
+    return StoredPassword(None, None) if row is None else StoredPassword(row.password_hash, row.password_verifier)
 
 
 def _row_of(_db: database.Database) -> Select[Any]:
@@ -86,8 +94,8 @@ def _lock_row_of(db: database.Database) -> Select[Any]:
     return db.lock_rows(_row_of(db))
 
 
-def _password_hash_of(_db: database.Database) -> Select[Any]:
-    return select(_D.password_hash).where(_D.charge_point_id == bindparam("b_cp"))
+def _password_of(_db: database.Database) -> Select[Any]:
+    return select(_D.password_hash, _D.password_verifier).where(_D.charge_point_id == bindparam("b_cp"))
 
 
 def put_verifier(_db: database.Database, conn: Connection, cp_id: str, stored: str, verifier: str) -> None:

@@ -110,8 +110,10 @@ class Store:
         stamp = _now(now)
         new_hash = new_verifier = None
         if desired_state.password is not None:
-            stored = await self._db.read_statement(desired.password_hash, cp_id)
-            new_hash = await self._passwords.hash_for(cp_id, desired_state.password, stored=stored)
+            stored = await self._db.read_statement(desired.stored_password, cp_id)
+            new_hash = await self._passwords.hash_for(
+                cp_id, desired_state.password, stored=stored.hash, verifier=stored.verifier
+            )
             new_verifier = self._passwords.verifier_for(new_hash, desired_state.password)
         return await self._db.write(
             desired.put, cp_id, desired_state, new_password_hash=new_hash, new_password_verifier=new_verifier, now=stamp

@@ -141,3 +141,18 @@ def test_without_a_key_nothing_is_stored_beside_the_hash() -> None:
         assert checker.verifier_for("scrypt$...", PASSWORD) is None
     finally:
         checker.close()
+
+
+async def test_a_restarted_replica_finds_an_unchanged_password_put_again_without_scrypt(
+    replica: OpenReplica, scrypts: list[int]
+) -> None:
+    # The operator, started again, PUTs every charger's password: unchanged, it is known from the verifier.
+    first = await (await replica()).put_desired("CP-1", DesiredState(password=PASSWORD, revision=1))
+    scrypts.clear()
+
+    again = await (await replica()).put_desired("CP-1", DesiredState(password=PASSWORD, revision=2))
+
+    assert scrypts == []
+    assert again.desired.revision == 2
+    assert await (await replica()).verify_password("CP-1", PASSWORD)
+    assert first.has_password and again.has_password
