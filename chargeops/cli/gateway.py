@@ -10,6 +10,7 @@ import click
 
 from chargeops.ocpp_gateway import app, session
 from chargeops.ocpp_gateway.app import Gateway
+from chargeops.ocpp_gateway.errors import GatewayConfigError
 from chargeops.ocpp_gateway.settings import (
     DEFAULT_DATABASE_URL,
     DEFAULT_LEASE_INTERVAL_S,
@@ -126,24 +127,27 @@ def gateway(  # noqa: PLR0917 - click passes one argument per option
     password_key = password_key_file.read_text().strip() if password_key_file else os.environ.get(PASSWORD_KEY_ENV)
     ocpp_host, ocpp_port = _split(listen, default_port=9000)
     control_host, control_port = _split(control_listen, default_port=9001)
-    settings = GatewaySettings(
-        ocpp_host=ocpp_host,
-        ocpp_port=ocpp_port,
-        control_host=control_host,
-        control_port=control_port,
-        database_url=database_url,
-        api_token=token,
-        api_read_token=read_token or None,
-        tls_cert=tls_cert,
-        tls_key=tls_key,
-        dev_accept_unknown=dev_accept_unknown,
-        response_timeout_s=response_timeout,
-        password_wait_limit_s=password_wait_limit,
-        overload_lag_s=overload_lag or None,
-        replica_id=replica_id or default_replica_id(),
-        lease_interval_s=lease_interval,
-        password_key=password_key or None,
-    )
+    try:
+        settings = GatewaySettings(
+            ocpp_host=ocpp_host,
+            ocpp_port=ocpp_port,
+            control_host=control_host,
+            control_port=control_port,
+            database_url=database_url,
+            api_token=token,
+            api_read_token=read_token or None,
+            tls_cert=tls_cert,
+            tls_key=tls_key,
+            dev_accept_unknown=dev_accept_unknown,
+            response_timeout_s=response_timeout,
+            password_wait_limit_s=password_wait_limit,
+            overload_lag_s=overload_lag or None,
+            replica_id=replica_id or default_replica_id(),
+            lease_interval_s=lease_interval,
+            password_key=password_key or None,
+        )
+    except GatewayConfigError as error:
+        raise click.UsageError(str(error)) from error
     if dev_accept_unknown:
         logging.getLogger("chargeops.gateway").warning(
             "DEVELOPMENT SWITCH ON: unknown chargers are admitted without a password. Never use this in production."
