@@ -609,6 +609,7 @@ async def storm(targets: list[Target], args: argparse.Namespace, count: int) -> 
         "status_errors": sum(item["status_errors"] for item in back),
         "gateway_calls_after_restart": dict(sum((Counter(item["gateway_calls"]) for item in done), Counter())),
         "changed_after_restart": sum(item["changed"] for item in done),
+        "dropped_after_return": sum(item["dropped_after_return"] for item in done),
         "held": sum(item["held"] for item in done),
         "server_cpu_s": {
             "start": _round(cpu_listening),
@@ -990,6 +991,7 @@ def storm_table(document: dict[str, Any]) -> str:
         ("status errors after reconnect", str(result["status_errors"])),
         ("gateway calls after restart", _counts(result["gateway_calls_after_restart"])),
         ("chargers changed after restart", str(result["changed_after_restart"])),
+        ("connections dropped once back (came back again)", str(result["dropped_after_return"])),
         ("held at end", str(result["held"])),
         ("server CPU: start / to reconnected", f"{_s(cpu['start'])} / {_s(cpu['until_reconnected'])}"),
         ("server CPU to converged (of one core)", f"{_s(cpu['until_converged'])} ({result['server_cpu_percent']}%)"),

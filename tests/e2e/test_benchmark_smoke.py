@@ -77,6 +77,7 @@ def test_a_reconnect_storm_brings_every_charger_back_converged(kill: bool) -> No
     # Converged as the restarted gateway's observed state says, and it had nothing to change on any.
     assert result["converged"] == 20
     assert result["changed_after_restart"] == 0
+    assert result["dropped_after_return"] == 0  # nothing here drops a charger that is back
     assert result["held"] == 20
     assert result["status_errors"] == 0, result["error_samples"]
     for figures in (result["reconnect_s"], result["converge_s"]):
