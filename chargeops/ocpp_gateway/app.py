@@ -149,6 +149,7 @@ class Gateway:
             ssl=self._tls_context(),
             max_size=self.settings.max_frame_bytes,
             ping_interval=self.settings.ping_interval_s,
+            ping_timeout=self.settings.ping_timeout_s,
             compression=None,  # OCPP frames are small; per-message deflate costs CPU and memory per socket
             open_timeout=self.settings.password_wait_limit_s + HANDSHAKE_SLACK_S,
             backlog=LISTEN_BACKLOG,

@@ -52,6 +52,8 @@ class GatewaySettings:
     drift_interval_s: float = 600.0
     max_frame_bytes: int = DEFAULT_MAX_FRAME_BYTES
     ping_interval_s: float | None = 60.0
+    # A charger that has not answered a ping this long after it is cut (websockets' keepalive; its default).
+    ping_timeout_s: float | None = 20.0
     replica_id: str = dataclasses.field(default_factory=default_replica_id)
     lease_interval_s: float = DEFAULT_LEASE_INTERVAL_S
     # Shared by every replica of one store: verified passwords are then remembered in the store, and a
