@@ -68,12 +68,6 @@ GC_THRESHOLDS = (50_000, 20, 10)
 # response. A password check admitted within ``password_wait_limit_s`` must still get its answer out: the
 # rest of the handshake (the store read, TLS) and the error of the queue's estimate get this much more.
 HANDSHAKE_SLACK_S = 5.0
-# Connections the kernel holds for the gateway while its event loop is busy. asyncio's default, 100, is
-# exceeded in the first second of a reconnect storm: the kernel then drops the chargers' handshakes (a
-# reset, or silence until they time out), and a charger whose handshake is dropped gets no Retry-After
-# and retries on its own backoff — 135,000 such failures at 50,000 chargers. uvicorn's default; Linux caps
-# it at net.core.somaxconn (4096 by default).
-LISTEN_BACKLOG = 2048
 # A relayed command waits for the holder's wait for the charger (the response timeout), and this much more.
 RELAY_SLACK_S = 5.0
 
@@ -152,7 +146,6 @@ class Gateway:
             ping_timeout=self.settings.ping_timeout_s,
             compression=None,  # OCPP frames are small; per-message deflate costs CPU and memory per socket
             open_timeout=self.settings.password_wait_limit_s + HANDSHAKE_SLACK_S,
-            backlog=LISTEN_BACKLOG,
         )
         control_app = routes.application(self, token=self.settings.api_token, read_token=self.settings.api_read_token)
         self._control = web.AppRunner(control_app, access_log=None)
