@@ -286,19 +286,20 @@ def test_each_pod_gets_only_the_tokens_it_needs_and_nothing_else_from_the_enviro
         assert "env" not in pod["containers"][0]
 
 
+def key_volume(name: str, secret_name: str) -> dict[str, Any]:
+    """A volume of one key file, ``key``, from the chart's Secret ``secret_name``, readable by the group."""
+    return {
+        "name": name,
+        "secret": {"secretName": secret_name, "defaultMode": 0o440, "items": [{"key": "key", "path": "key"}]},
+    }
+
+
 def test_the_signing_key_is_made_once_and_mounted_in_the_operator_and_the_portal_only(
     defaults: list[Manifest],
 ) -> None:
     secret = one(defaults, "Secret", "chargeops-signing-key")
     (key,) = secret["data"].values()
-    signing_volume = {
-        "name": "signing-key",
-        "secret": {
-            "secretName": "chargeops-signing-key",
-            "defaultMode": 0o440,
-            "items": [{"key": "key", "path": "key"}],
-        },
-    }
+    signing_volume = key_volume("signing-key", "chargeops-signing-key")
 
     assert list(secret["data"]) == ["key"]
     assert len(base64.b64decode(key)) >= MIN_KEY_BYTES
@@ -316,14 +317,7 @@ def test_the_signing_key_is_made_once_and_mounted_in_the_operator_and_the_portal
 def test_the_password_key_is_made_once_and_mounted_in_the_gateway_only(defaults: list[Manifest]) -> None:
     secret = one(defaults, "Secret", "chargeops-gateway-password-key")
     (key,) = secret["data"].values()
-    password_volume = {
-        "name": "password-key",
-        "secret": {
-            "secretName": "chargeops-gateway-password-key",
-            "defaultMode": 0o440,
-            "items": [{"key": "key", "path": "key"}],
-        },
-    }
+    password_volume = key_volume("password-key", "chargeops-gateway-password-key")
     gateway = one(defaults, "Deployment", "chargeops-gateway")
 
     assert list(secret["data"]) == ["key"]

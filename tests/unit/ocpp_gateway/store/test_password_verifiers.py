@@ -67,24 +67,16 @@ async def test_a_wrong_password_is_checked_by_scrypt_whatever_is_stored(
     assert len(scrypts) == 1
 
 
-async def test_a_password_verified_by_scrypt_costs_the_next_replica_none(
-    replica: OpenReplica, scrypts: list[int]
+@pytest.mark.parametrize(
+    "hashed_under",
+    [pytest.param(None, id="hashed-before-the-key"), pytest.param(OTHER_KEY, id="hashed-under-another-key")],
+)
+async def test_a_password_scrypt_verified_once_costs_the_next_replica_none(
+    replica: OpenReplica, scrypts: list[int], hashed_under: bytes | None
 ) -> None:
-    # Hashed before the replicas had a key (an upgrade): the first login verifies by scrypt and stores
-    # the verifier; the next replica to start finds it.
-    await (await replica(key=None)).put_desired("CP-1", DesiredState(password=PASSWORD))
-    scrypts.clear()
-
-    assert await (await replica()).verify_password("CP-1", PASSWORD)
-    assert len(scrypts) == 1
-    assert await (await replica()).verify_password("CP-1", PASSWORD)
-    assert len(scrypts) == 1
-
-
-async def test_a_verifier_made_under_another_key_is_replaced_after_one_scrypt(
-    replica: OpenReplica, scrypts: list[int]
-) -> None:
-    await (await replica(key=OTHER_KEY)).put_desired("CP-1", DesiredState(password=PASSWORD))
+    # An upgrade to a key, or a new key: the first login verifies by scrypt and stores the verifier under
+    # the key of now; the next replica to start finds it.
+    await (await replica(key=hashed_under)).put_desired("CP-1", DesiredState(password=PASSWORD))
     scrypts.clear()
 
     assert await (await replica()).verify_password("CP-1", PASSWORD)
@@ -155,4 +147,5 @@ async def test_a_restarted_replica_finds_an_unchanged_password_put_again_without
     assert scrypts == []
     assert again.desired.revision == 2
     assert await (await replica()).verify_password("CP-1", PASSWORD)
-    assert first.has_password and again.has_password
+    assert first.has_password
+    assert again.has_password
