@@ -6,6 +6,7 @@ import socket
 from pathlib import Path
 
 from chargeops.ocpp_gateway.errors import GatewayConfigError
+from chargeops.ocpp_gateway.store.credentials import MIN_KEY_BYTES
 
 DEFAULT_DATABASE_URL = "sqlite+aiosqlite:///chargeops-gateway.db"
 # Inbound OCPP frames are small; MeterValues with many samples stay well under this. A larger frame
@@ -16,8 +17,6 @@ DEFAULT_MAX_FRAME_BYTES = 256 * 1024
 DEFAULT_LEASE_INTERVAL_S = 5.0
 LEASE_RENEWALS = 3
 REPLICA_ID_MAX_LENGTH = 128
-# The replicas' password key guards the verifiers in the database (``store.credentials``).
-PASSWORD_KEY_MIN_LENGTH = 32
 
 
 def default_replica_id() -> str:
@@ -75,8 +74,8 @@ class GatewaySettings:
             raise GatewayConfigError("the overload lag must be positive (or none, to admit every charger)")
         if self.lease_interval_s <= 0:
             raise GatewayConfigError("the lease interval must be positive")
-        if self.password_key is not None and len(self.password_key.encode()) < PASSWORD_KEY_MIN_LENGTH:
-            raise GatewayConfigError(f"the password key must be at least {PASSWORD_KEY_MIN_LENGTH} bytes")
+        if self.password_key is not None and len(self.password_key.encode()) < MIN_KEY_BYTES:
+            raise GatewayConfigError(f"the password key must be at least {MIN_KEY_BYTES} bytes")
 
     @property
     def lease_ttl_s(self) -> float:

@@ -23,7 +23,7 @@ import yaml
 from chargeops.devcluster import aggregation
 from chargeops.devcluster.controlplane import ControlPlane, NamespacedKubectl
 from chargeops.invitations.tokens import MIN_KEY_BYTES
-from chargeops.ocpp_gateway.settings import PASSWORD_KEY_MIN_LENGTH
+from chargeops.ocpp_gateway.store import credentials
 
 REPO = Path(__file__).resolve().parents[2]
 CHART = REPO / "charts" / "chargeops"
@@ -321,7 +321,7 @@ def test_the_password_key_is_made_once_and_mounted_in_the_gateway_only(defaults:
     gateway = one(defaults, "Deployment", "chargeops-gateway")
 
     assert list(secret["data"]) == ["key"]
-    assert len(base64.b64decode(key)) >= PASSWORD_KEY_MIN_LENGTH
+    assert len(base64.b64decode(key)) >= credentials.MIN_KEY_BYTES
     # A key of its own: not the signing key's value.
     assert key != one(defaults, "Secret", "chargeops-signing-key")["data"]["key"]
     assert secret["metadata"]["labels"]["app.kubernetes.io/component"] == "gateway"

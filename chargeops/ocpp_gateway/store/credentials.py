@@ -142,7 +142,7 @@ class PasswordChecker:
         fingerprint = self._fingerprint(password)
         if self._remembers(cp_id, stored, fingerprint):
             return True
-        if verifier is not None and self._verifies(stored, password, verifier):
+        if self._verifies(stored, password, verifier):
             self._remember(cp_id, stored, fingerprint)
             return True
         key = (cp_id, stored, fingerprint)
@@ -190,7 +190,7 @@ class PasswordChecker:
             return False
         if self._remembers(cp_id, stored, fingerprint):
             return True
-        known = verifier is not None and self._verifies(stored, password, verifier)
+        known = self._verifies(stored, password, verifier)
         if not known and not await self._pool.run(passwords.verify_password, password, stored):
             return False
         self._remember(cp_id, stored, fingerprint)
@@ -207,7 +207,10 @@ class PasswordChecker:
             await self._record_verifier(cp_id, stored, password)
         return matches
 
-    def _verifies(self, stored: str, password: str, verifier: str) -> bool:
+    def _verifies(self, stored: str, password: str, verifier: str | None) -> bool:
+        """Whether ``verifier``, stored beside ``stored``, is the one ``password`` makes under the shared key."""
+        if verifier is None:
+            return False
         expected = self.verifier_for(stored, password)
         return expected is not None and hmac.compare_digest(expected, verifier)
 
